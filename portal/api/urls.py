@@ -1,0 +1,15 @@
+from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from portal.api.routers import Router
+from portal.api.views import AssetViewSet, TokenView
+
+router = Router()
+router.register("assets", AssetViewSet, basename="asset")
+
+urlpatterns = [
+    re_path(r"^auth/token/?$", TokenView.as_view(), name="api-token"),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    *router.urls,
+]

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch, Q, QuerySet
+
+from portal import permissions
+from portal.errors import NotFound
+from portal.models import DataAsset, DataAssetUserObjectPermission, Sensitivity
+
+
+class AssetFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices)
+    holds_personal_data = django_filters.BooleanFilter()
+
+    class Meta:
+        model = DataAsset
+        fields = ["q", "sensitivity", "holds_personal_data"]
+
+    def search(self, qs, name, value):
+        return qs.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+
+def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:
+    # Reviewers are users holding review_dataasset on the asset; one prefetch for the page.
+    perms = DataAssetUserObjectPermission.objects.filter(permission__codename="review_dataasset").select_related("user")
+    return qs.prefetch_related(Prefetch("dataassetuserobjectpermission_set", queryset=perms, to_attr="review_perms"))
+
+
+def asset_reviewers(asset: DataAsset) -> list:
+    """Reviewers of an asset fetched through :func:`asset_list` or :func:`asset_get`."""
+    if hasattr(asset, "review_perms"):
+        return [p.user for p in asset.review_perms]
+    return list(permissions.holders("portal.review_dataasset", asset))
+
+
+def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> QuerySet[DataAsset]:
+    """The catalogue: every signed-in user may browse it to find what to request.
+
+    With ``usable`` only the assets the user may read now (their active grants).
+    """
+    qs = DataAsset.objects.all()
+    if usable:
+        qs = permissions.visible(user, "portal.use_dataasset", qs)
+    elif not user.is_authenticated:
+        qs = qs.none()
+    return AssetFilter(filters or {}, queryset=_with_reviewers(qs)).qs
+
+
+def asset_get(*, user, pk) -> DataAsset:
+    asset = asset_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if asset is None:
+        raise NotFound()
+    return asset
+
+
+def assets_reviewable_by(user) -> QuerySet[DataAsset]:
+    return permissions.visible(user, "portal.review_dataasset", DataAsset.objects.all())

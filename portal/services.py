@@ -1,0 +1,93 @@
+"""State changes of the shared core: data assets and their reviewers."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from portal import audit, permissions
+from portal.errors import ValidationError
+from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity
+
+ASSET_FIELDS = (
+    "name",
+    "description",
+    "sensitivity",
+    "holds_personal_data",
+    "data_categories",
+    "max_grant_days",
+    "purposes",
+    "lawful_basis",
+    "retention",
+    "recipients",
+    "source",
+)
+
+
+def _check_asset(asset: DataAsset) -> None:
+    errors = {}
+    if asset.sensitivity not in Sensitivity.values:
+        errors["sensitivity"] = f"Choose one of: {', '.join(Sensitivity.values)}."
+    if not asset.max_grant_days or asset.max_grant_days < 1:
+        errors["max_grant_days"] = "A grant must last at least one day."
+    if DataAsset.objects.filter(name__iexact=asset.name).exclude(pk=asset.pk).exists():
+        errors["name"] = "An asset with this name already exists."
+    if errors:
+        raise ValidationError(fields=errors)
+
+
+def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, list[int]]:
+    users = list(get_user_model().objects.filter(pk__in=reviewer_ids, is_active=True))
+    unknown = sorted(set(reviewer_ids) - {u.pk for u in users})
+    if unknown:
+        raise ValidationError(fields={"reviewers": f"No active user with id {', '.join(map(str, unknown))}."})
+    current = {u.pk: u for u in permissions.holders("portal.review_dataasset", asset)}
+    wanted = {u.pk: u for u in users}
+    for pk in wanted.keys() - current.keys():
+        permissions.assign("portal.review_dataasset", wanted[pk], asset)
+    for pk in current.keys() - wanted.keys():
+        permissions.remove("portal.review_dataasset", current[pk], asset)
+    return {"added": sorted(wanted.keys() - current.keys()), "removed": sorted(current.keys() - wanted.keys())}
+
+
+@transaction.atomic
+def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> DataAsset:
+    permissions.require(actor, "portal.add_dataasset", message="Only access admins create data assets.")
+    asset = DataAsset(**{k: v for k, v in fields.items() if k in ASSET_FIELDS})
+    if not asset.max_grant_days:
+        asset.max_grant_days = DEFAULT_MAX_GRANT_DAYS.get(asset.sensitivity, 90)
+    _check_asset(asset)
+    asset.save()
+    changes = _set_reviewers(asset=asset, reviewer_ids=reviewers or [])
+    audit.record(
+        actor=actor,
+        action="portal.asset.created",
+        target=asset,
+        details={"sensitivity": asset.sensitivity, "reviewers": changes["added"]},
+    )
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, actor, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
+    asset = DataAsset.objects.select_for_update().get(pk=asset.pk)
+    permissions.require(actor, "portal.admin_dataasset", asset, "You do not administer this asset.")
+    changed = {}
+    for name, value in fields.items():
+        if name in ASSET_FIELDS and getattr(asset, name) != value:
+            changed[name] = {"from": getattr(asset, name), "to": value}
+            setattr(asset, name, value)
+    if "sensitivity" in changed and "max_grant_days" not in fields:
+        asset.max_grant_days = min(asset.max_grant_days, DEFAULT_MAX_GRANT_DAYS[asset.sensitivity])
+    _check_asset(asset)
+    if changed:
+        asset.save()
+    reviewer_changes = _set_reviewers(asset=asset, reviewer_ids=reviewers) if reviewers is not None else {}
+    if changed or any(reviewer_changes.values()):
+        audit.record(
+            actor=actor,
+            action="portal.asset.updated",
+            target=asset,
+            details={"changed": changed, "reviewers": reviewer_changes},
+        )
+    return asset

@@ -1,0 +1,115 @@
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, connections
+
+from portal import audit
+from portal.models import AuditChainHead, AuditEvent
+
+
+def _append(n, actor=None):
+    for i in range(n):
+        audit.record(actor=actor, action="test.thing.done", details={"i": i})
+
+
+def _raw(sql, params=()):
+    # Tampering the way an attacker with database access would: behind the ORM's back.
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+@pytest.mark.django_db
+def test_record_links_each_event_to_the_one_before(employee):
+    _append(3, actor=employee)
+    events = list(AuditEvent.objects.order_by("sequence"))
+    assert [e.sequence for e in events] == [1, 2, 3]
+    assert events[0].prev_hash == audit.GENESIS
+    assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
+    assert events[0].actor_repr == "emma"
+    call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_verify_audit_names_an_edited_event():
+    _append(4)
+    table = AuditEvent._meta.db_table
+    _raw(f"UPDATE {table} SET details = %s WHERE sequence = 3", ['{"i": 99}'])
+    with pytest.raises(CommandError, match="#3.*edited"):
+        call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_verify_audit_names_a_deleted_event():
+    _append(4)
+    _raw(f"DELETE FROM {AuditEvent._meta.db_table} WHERE sequence = 2")
+    with pytest.raises(CommandError, match="#2 is missing"):
+        call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_verify_audit_catches_a_deleted_last_event():
+    _append(3)
+    _raw(f"DELETE FROM {AuditEvent._meta.db_table} WHERE sequence = 3")
+    with pytest.raises(CommandError, match="ends at #2"):
+        call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_verify_audit_catches_reordered_events():
+    _append(4)
+    table = AuditEvent._meta.db_table
+    # Swap the positions of events 2 and 3.
+    _raw(f"UPDATE {table} SET sequence = 100 WHERE sequence = 2")
+    _raw(f"UPDATE {table} SET sequence = 2 WHERE sequence = 3")
+    _raw(f"UPDATE {table} SET sequence = 3 WHERE sequence = 100")
+    with pytest.raises(CommandError, match="#2"):
+        call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_events_cannot_be_changed_or_deleted_through_the_orm():
+    event = audit.record(actor=None, action="test.thing.done")
+    event.action = "something.else"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_leaves_no_event():
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record(actor=None, action="test.thing.done")
+        raise RuntimeError
+    assert AuditEvent.objects.count() == 0
+    call_command("verify_audit")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_leave_one_valid_chain():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    threads, per_thread, errors = 6, 15, []
+
+    def worker():
+        try:
+            _append(per_thread)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert not errors
+    assert AuditEvent.objects.count() == threads * per_thread
+    assert AuditChainHead.objects.get().sequence == threads * per_thread
+    assert audit.verify() is None
