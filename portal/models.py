@@ -131,6 +131,9 @@ class AuditChainHead(models.Model):
     sequence = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit chain head at #{self.sequence}"
+
 
 class SentNotification(models.Model):
     """What was mailed to whom, keyed so that a retried task never mails twice."""

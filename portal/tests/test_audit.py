@@ -36,7 +36,7 @@ def test_verify_audit_names_an_edited_event():
     _append(4)
     table = AuditEvent._meta.db_table
     _raw(f"UPDATE {table} SET details = %s WHERE sequence = 3", ['{"i": 99}'])
-    with pytest.raises(CommandError, match="#3.*edited"):
+    with pytest.raises(CommandError, match=r"#3.*edited"):
         call_command("verify_audit")
 
 
