@@ -1,1 +1,203 @@
-# Models arrive with this app's issue.
+"""Least-privilege access: request → decision → grant → use → expiry or revocation.
+
+An active :class:`Grant` *is* a guardian object permission on its asset;
+``access.services`` keeps the two in step inside one transaction. Grants and
+requests are never deleted: they are the history that recertification, the
+incident exposure report and auditors read.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from portal.models import DataAsset, Sensitivity
+
+
+class Scope(models.TextChoices):
+    USE = "use", "Use (read)"
+    EXPORT = "export", "Export in bulk"
+    ADMIN = "admin", "Administer"
+
+
+# The guardian permission on the asset that a grant of each scope carries.
+SCOPE_PERMISSION = {
+    Scope.USE: "portal.use_dataasset",
+    Scope.EXPORT: "portal.export_dataasset",
+    Scope.ADMIN: "portal.admin_dataasset",
+}
+
+# Approvals a request needs, by the asset's sensitivity.
+REQUIRED_APPROVALS = {
+    Sensitivity.PUBLIC: 1,
+    Sensitivity.INTERNAL: 1,
+    Sensitivity.CONFIDENTIAL: 1,
+    Sensitivity.RESTRICTED: 2,
+}
+# Sensitivities whose requests only the asset's own reviewers may approve;
+# below that an access admin may approve too (assets without reviewers).
+REVIEWER_ONLY = {Sensitivity.CONFIDENTIAL, Sensitivity.RESTRICTED}
+
+MIN_JUSTIFICATION = 20
+LAPSE_AFTER_DAYS = 14
+EXPIRY_WARNING_DAYS = 7
+BREAK_GLASS_MAX_HOURS = 4
+BREAK_GLASS_REVIEW_HOURS = 24
+
+
+class AccessRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        CANCELLED = "cancelled", "Cancelled"
+        LAPSED = "lapsed", "Lapsed"
+
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    asset = models.ForeignKey(DataAsset, on_delete=models.PROTECT, related_name="access_requests")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    justification = models.TextField()
+    ticket = models.CharField(max_length=100, blank=True, help_text="Optional ticket reference.")
+    duration_days = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Fixed when the request is made, so a later change of sensitivity cannot loosen it.
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    grant = models.ForeignKey(
+        "Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="What approval gave."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("decide_accessrequest", "Approve or deny any low-sensitivity access request")]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["requester", "status"]),
+            models.Index(fields=["asset", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request #{self.pk}: {self.requester} → {self.asset} ({self.scope})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("access:request-detail", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class Decision(models.Model):
+    """One reviewer's approval or denial of a request; restricted assets need two approvals."""
+
+    class Outcome(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        DENY = "deny", "Denied"
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["request", "reviewer"], name="one_decision_per_reviewer")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer}: {self.outcome}"
+
+
+class Grant(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    class Origin(models.TextChoices):
+        REQUEST = "request", "Approved request"
+        BREAK_GLASS = "break_glass", "Break-glass"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grants")
+    asset = models.ForeignKey(DataAsset, on_delete=models.PROTECT, related_name="grants")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.REQUEST)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="First request."
+    )
+    justification = models.TextField(blank=True)
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    # Break-glass only: the after-the-fact review.
+    review_due_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_outcome = models.CharField(max_length=12, blank=True)
+    review_comment = models.TextField(blank=True)
+    review_escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        permissions = [
+            ("check_access", "Ask the decision point whether a user may use an asset"),
+            ("revoke_grant", "Revoke any grant"),
+            ("revoke_all_access", "Revoke all access of a user (offboarding, incidents)"),
+            ("review_breakglass", "Review any break-glass access after the fact"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "asset", "scope"], condition=Q(status="active"), name="one_active_grant_per_scope"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["user", "asset", "scope", "status"]),
+            models.Index(fields=["asset", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Grant #{self.pk}: {self.user} → {self.asset} ({self.scope})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("access:grant-detail", args=[self.pk])
+
+    @property
+    def permission(self) -> str:
+        return SCOPE_PERMISSION[self.scope]
+
+    @property
+    def is_break_glass(self) -> bool:
+        return self.origin == self.Origin.BREAK_GLASS
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.is_break_glass and self.reviewed_at is None
+
+
+class GrantExtension(models.Model):
+    """Each time an approval extended an active grant: the history of who held what until when."""
+
+    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="extensions")
+    request = models.ForeignKey(AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    previous_expires_at = models.DateTimeField()
+    new_expires_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.grant} extended to {self.new_expires_at:%Y-%m-%d}"

@@ -11,5 +11,6 @@ urlpatterns = [
     path("assets/", views.AssetListView.as_view(), name="asset-list"),
     path("assets/<int:pk>/", views.AssetDetailView.as_view(), name="asset-detail"),
     path("admin/", admin.site.urls),
+    path("access/", include("access.urls")),
     path("api/", include("portal.api.urls")),
 ]

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from access import mail, policy
+from access.models import BREAK_GLASS_MAX_HOURS, BREAK_GLASS_REVIEW_HOURS, MIN_JUSTIFICATION, Grant, Scope
+from access.services.grants import grant_issue, grant_revoke
+from portal import audit, notifications, permissions
+from portal.errors import Conflict, Forbidden, ValidationError
+from portal.models import PRIVACY_OFFICERS, DataAsset
+
+
+def _reviewers_and_officers(asset: DataAsset) -> list:
+    reviewers = list(permissions.holders("portal.review_dataasset", asset))
+    return reviewers + list(permissions.role_members(PRIVACY_OFFICERS))
+
+
+@transaction.atomic
+def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS):
+    """Immediate access for at most four hours; reviewers and privacy officers are told at once."""
+    if not actor.is_active:
+        raise Forbidden("Inactive users cannot take access.")
+    errors = {}
+    if scope not in Scope.values:
+        errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."
+    if len((justification or "").strip()) < MIN_JUSTIFICATION:
+        errors["justification"] = f"Explain the emergency in at least {MIN_JUSTIFICATION} characters."
+    if not 1 <= hours <= BREAK_GLASS_MAX_HOURS:
+        errors["hours"] = f"Break-glass access lasts at most {BREAK_GLASS_MAX_HOURS} hours."
+    if errors:
+        raise ValidationError(fields=errors)
+    held = Grant.objects.filter(user=actor, asset=asset, scope=scope, status=Grant.Status.ACTIVE).first()
+    if held is not None:
+        raise Conflict(f"You already hold {scope} access to {asset} until {held.expires_at:%Y-%m-%d %H:%M} UTC.")
+    grant = grant_issue(
+        actor=actor,
+        user=actor,
+        asset=asset,
+        scope=scope,
+        days=0,
+        hours=hours,
+        origin=Grant.Origin.BREAK_GLASS,
+        justification=justification.strip(),
+    )
+    grant.review_due_at = grant.granted_at + timedelta(hours=BREAK_GLASS_REVIEW_HOURS)
+    grant.save(update_fields=["review_due_at"])
+    audit.record(
+        actor=actor,
+        action="access.break_glass.opened",
+        target=grant,
+        details={"asset": asset.pk, "scope": scope, "hours": hours, "justification": grant.justification},
+    )
+    notifications.notify(
+        key=f"access-break-glass:{grant.pk}",
+        to=_reviewers_and_officers(asset),
+        template="access/break_glass_opened",
+        context=mail.grant_context(grant),
+    )
+    return grant
+
+
+@transaction.atomic
+def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "") -> Grant:
+    """The after-the-fact review. An unjustified use ends the access at once if it still runs."""
+    grant = Grant.objects.select_for_update(of=("self",)).select_related("asset", "user").get(pk=grant.pk)
+    if not grant.is_break_glass:
+        raise Conflict("Only break-glass access is reviewed after the fact.")
+    refusal = policy.break_glass_review_refusal(actor, grant)
+    if refusal:
+        raise Forbidden(refusal)
+    if grant.reviewed_at is not None:
+        raise Conflict("This break-glass access has already been reviewed.")
+    if not justified and not comment.strip():
+        raise ValidationError(fields={"comment": "Say what was wrong with this use."})
+    grant.reviewed_at, grant.reviewed_by = timezone.now(), actor
+    grant.review_outcome = "justified" if justified else "unjustified"
+    grant.review_comment = comment.strip()
+    grant.save(update_fields=["reviewed_at", "reviewed_by", "review_outcome", "review_comment"])
+    audit.record(
+        actor=actor,
+        action="access.break_glass.reviewed",
+        target=grant,
+        details={"outcome": grant.review_outcome, "comment": grant.review_comment},
+    )
+    if not justified and grant.status == Grant.Status.ACTIVE:
+        grant_revoke(actor=actor, grant=grant, reason=f"Break-glass use found unjustified: {grant.review_comment}")
+        grant.refresh_from_db()
+    return grant
+
+
+def break_glass_escalate(*, now=None) -> int:
+    """Tell the privacy officers about every break-glass review that is overdue (periodic job)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        overdue = list(
+            Grant.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                origin=Grant.Origin.BREAK_GLASS,
+                reviewed_at__isnull=True,
+                review_due_at__lte=now,
+                review_escalated_at__isnull=True,
+            )
+            .select_related("user", "asset")
+        )
+        if not overdue:
+            return 0
+        Grant.objects.filter(pk__in=[g.pk for g in overdue]).update(review_escalated_at=now)
+        audit.record(actor=None, action="access.break_glass.escalated", details={"grants": [g.pk for g in overdue]})
+        officers = list(permissions.role_members(PRIVACY_OFFICERS))
+        for grant in overdue:
+            notifications.notify(
+                key=f"access-break-glass-overdue:{grant.pk}",
+                to=officers,
+                template="access/break_glass_overdue",
+                context=mail.grant_context(grant),
+            )
+    return len(overdue)

@@ -1,0 +1,56 @@
+"""Drift between active grants and the guardian permissions they should carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from access.models import SCOPE_PERMISSION, Grant
+from portal import audit, permissions
+from portal.models import DataAsset
+
+
+@dataclass
+class Drift:
+    # (user id, asset id, permission codename)
+    missing: list[tuple[int, int, str]] = field(default_factory=list)
+    extra: list[tuple[int, int, str]] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.missing and not self.extra
+
+
+def _expected() -> set[tuple[int, int, str]]:
+    codename = {scope: perm.split(".", 1)[1] for scope, perm in SCOPE_PERMISSION.items()}
+    rows = Grant.objects.filter(status=Grant.Status.ACTIVE, expires_at__gt=timezone.now(), user__is_active=True)
+    return {(u, a, codename[s]) for u, a, s in rows.values_list("user_id", "asset_id", "scope").iterator()}
+
+
+def _actual() -> set[tuple[int, int, str]]:
+    codenames = [perm.split(".", 1)[1] for perm in SCOPE_PERMISSION.values()]
+    rows = permissions.object_permission_model(DataAsset).objects.filter(permission__codename__in=codenames)
+    return set(rows.values_list("user_id", "content_object_id", "permission__codename").iterator())
+
+
+def reconcile_permissions(*, fix: bool = False, actor=None) -> Drift:
+    """Compare; with ``fix`` assign what is missing and remove what no active grant explains."""
+    with transaction.atomic():
+        expected, actual = _expected(), _actual()
+        drift = Drift(missing=sorted(expected - actual), extra=sorted(actual - expected))
+        if fix and not drift.clean:
+            model = permissions.object_permission_model(DataAsset)
+            perm_ids = {p.split(".", 1)[1]: permissions.permission(p).pk for p in SCOPE_PERMISSION.values()}
+            model.objects.bulk_create(
+                [model(user_id=u, content_object_id=a, permission_id=perm_ids[c]) for u, a, c in drift.missing]
+            )
+            for u, a, c in drift.extra:
+                model.objects.filter(user_id=u, content_object_id=a, permission_id=perm_ids[c]).delete()
+            audit.record(
+                actor=actor,
+                action="access.permissions.reconciled",
+                details={"assigned": drift.missing, "removed": drift.extra},
+            )
+    return drift

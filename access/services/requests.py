@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from access import mail, policy
+from access.models import LAPSE_AFTER_DAYS, MIN_JUSTIFICATION, AccessRequest, Decision, Scope
+from access.services.grants import grant_issue
+from portal import audit, notifications
+from portal.errors import Conflict, Forbidden, ValidationError
+from portal.models import DataAsset
+
+
+def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days: int) -> dict[str, str]:
+    errors = {}
+    if scope not in Scope.values:
+        errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."
+    if len(justification.strip()) < MIN_JUSTIFICATION:
+        errors["justification"] = f"Explain why you need this access in at least {MIN_JUSTIFICATION} characters."
+    if duration_days is None or duration_days < 1:
+        errors["duration_days"] = "Ask for at least one day."
+    elif duration_days > asset.max_grant_days:
+        errors["duration_days"] = f"{asset} grants last at most {asset.max_grant_days} days."
+    return errors
+
+
+@transaction.atomic
+def request_create(
+    *, actor, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
+) -> AccessRequest:
+    """Ask for access. Reviewers of the asset (or the access admins) are told on commit."""
+    if not actor.is_active:
+        raise Forbidden("Inactive users cannot request access.")
+    errors = _validate(asset=asset, scope=scope, justification=justification, duration_days=duration_days)
+    if errors:
+        raise ValidationError(fields=errors)
+    duplicate = AccessRequest.objects.filter(
+        requester=actor, asset=asset, scope=scope, status=AccessRequest.Status.PENDING
+    ).exists()
+    if duplicate:
+        raise Conflict(f"You already have a pending request for {scope} access to {asset}.")
+    request = AccessRequest.objects.create(
+        requester=actor,
+        asset=asset,
+        scope=scope,
+        justification=justification.strip(),
+        ticket=ticket.strip(),
+        duration_days=duration_days,
+        required_approvals=policy.required_approvals(asset),
+        created_at=timezone.now(),
+    )
+    audit.record(
+        actor=actor,
+        action="access.request.created",
+        target=request,
+        details={"asset": asset.pk, "scope": scope, "duration_days": duration_days, "ticket": request.ticket},
+    )
+    notifications.notify(
+        key=f"access-request-waiting:{request.pk}",
+        to=policy.deciders(request),
+        template="access/request_waiting",
+        context=mail.request_context(request),
+    )
+    return request
+
+
+def _lock(request: AccessRequest) -> AccessRequest:
+    # Two reviewers deciding at once: the second waits here, then sees the first one's outcome.
+    return AccessRequest.objects.select_for_update(of=("self",)).select_related("asset", "requester").get(pk=request.pk)
+
+
+def _require_decider(actor, request: AccessRequest) -> None:
+    refusal = policy.decide_refusal(actor, request)
+    if refusal:
+        raise Forbidden(refusal)
+    if not request.is_pending:
+        raise Conflict(f"This request is already {request.get_status_display().lower()}.")
+
+
+def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) -> Decision:
+    try:
+        with transaction.atomic():
+            return Decision.objects.create(
+                request=request, reviewer=actor, outcome=outcome, comment=comment.strip(), created_at=timezone.now()
+            )
+    except IntegrityError as exc:
+        raise Conflict("You have already decided this request.") from exc
+
+
+@transaction.atomic
+def request_approve(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+    """Record an approval; the last approval the policy needs issues (or extends) the grant."""
+    request = _lock(request)
+    _require_decider(actor, request)
+    _add_decision(actor=actor, request=request, outcome=Decision.Outcome.APPROVE, comment=comment)
+    approvals = request.decisions.filter(outcome=Decision.Outcome.APPROVE).count()
+    if approvals < request.required_approvals:
+        audit.record(
+            actor=actor,
+            action="access.request.approval_recorded",
+            target=request,
+            details={"approvals": approvals, "required": request.required_approvals, "comment": comment},
+        )
+        return request
+    request.status, request.decided_at = AccessRequest.Status.APPROVED, timezone.now()
+    request.grant = grant_issue(
+        actor=actor,
+        user=request.requester,
+        asset=request.asset,
+        scope=request.scope,
+        days=request.duration_days,
+        request=request,
+    )
+    request.save(update_fields=["status", "decided_at", "grant"])
+    audit.record(
+        actor=actor,
+        action="access.request.approved",
+        target=request,
+        details={"approvals": approvals, "grant": request.grant_id, "comment": comment},
+    )
+    notifications.notify(
+        key=f"access-request-approved:{request.pk}",
+        to=[request.requester],
+        template="access/request_approved",
+        context=mail.request_context(request),
+    )
+    return request
+
+
+@transaction.atomic
+def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+    """Any one denial by someone who may decide ends the request."""
+    request = _lock(request)
+    _require_decider(actor, request)
+    _add_decision(actor=actor, request=request, outcome=Decision.Outcome.DENY, comment=comment)
+    request.status, request.decided_at = AccessRequest.Status.DENIED, timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    audit.record(actor=actor, action="access.request.denied", target=request, details={"comment": comment})
+    notifications.notify(
+        key=f"access-request-denied:{request.pk}",
+        to=[request.requester],
+        template="access/request_denied",
+        context=mail.request_context(request),
+    )
+    return request
+
+
+@transaction.atomic
+def request_cancel(*, actor, request: AccessRequest) -> AccessRequest:
+    request = _lock(request)
+    if actor.pk != request.requester_id:
+        raise Forbidden("Only the requester may cancel a request.")
+    if not request.is_pending:
+        raise Conflict(f"This request is already {request.get_status_display().lower()}.")
+    request.status, request.decided_at = AccessRequest.Status.CANCELLED, timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    audit.record(actor=actor, action="access.request.cancelled", target=request)
+    return request
+
+
+def requests_lapse(*, now=None, batch_size: int = 1000) -> int:
+    """Close requests nobody decided within 14 days (periodic job; idempotent, set-based)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=LAPSE_AFTER_DAYS)
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=AccessRequest.Status.PENDING, created_at__lte=cutoff)
+                .select_related("requester", "asset")
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return total
+            AccessRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
+                status=AccessRequest.Status.LAPSED, decided_at=now
+            )
+            audit.record_many(
+                actor=None,
+                entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
+            )
+            for r in batch:
+                notifications.notify(
+                    key=f"access-request-lapsed:{r.pk}",
+                    to=[r.requester],
+                    template="access/request_lapsed",
+                    context=mail.request_context(r),
+                )
+            total += len(batch)

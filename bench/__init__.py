@@ -1,0 +1,1 @@
+"""Benchmarks for the portal: ``python -m bench`` (``make bench``). See ``bench/README.md``."""

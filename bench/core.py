@@ -1,0 +1,500 @@
+"""What a benchmark case needs: figures, timing, query counts, fast rows and a real HTTP server.
+
+Cases import from here and nothing from ``bench.runner``: the runner owns the
+database and the report, a case only measures (see ``bench/README.md``).
+Importing this module does not touch Django settings, so it is safe before
+``django.setup()``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --- What a case returns -----------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """One measured number and the baseline it was measured against in the same run.
+
+    ``ratio`` is ``value / baseline``; ``better`` says which way is good, so a
+    ratio of 3 is bad for a time (``lower``) and good for a rate (``higher``).
+    A figure with no baseline (a rate other figures will be compared with) is
+    allowed; its ratio is ``None``.
+    """
+
+    case: str
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_unit: str | None = None
+    better: Literal["lower", "higher"] = "lower"
+    note: str = ""
+    params: dict[str, Any] = field(default_factory=dict)  # sizes etc., kept in the JSON
+
+    def __post_init__(self) -> None:
+        if self.better not in ("lower", "higher"):
+            raise ValueError(f"Figure.better must be 'lower' or 'higher', not {self.better!r}")
+        if self.baseline is not None and self.baseline_unit is None:
+            self.baseline_unit = self.unit
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or self.baseline == 0:
+            return None
+        return self.value / self.baseline
+
+
+@dataclass
+class Context:
+    """What the runner tells a case about this run."""
+
+    large: bool  # --large: use the big sizes
+    vendor: str  # "postgresql" or "sqlite"
+    database: str  # human description of the throwaway database
+    notes: list[str] = field(default_factory=list)
+
+    def size(self, normal: int, large: int) -> int:
+        return large if self.large else normal
+
+    def note(self, text: str) -> None:
+        """A line printed under the table (and kept in the JSON)."""
+        self.notes.append(text)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A benchmark: ``run(ctx)`` builds its rows on a freshly migrated database and returns figures."""
+
+    name: str
+    run: Callable[[Context], list[Figure]]
+    description: str = ""
+    needs_postgres: bool = False  # skipped (with a note) on the SQLite fallback
+
+
+# --- Timing ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    runs: tuple[float, ...]  # seconds, one per timed call
+
+    @property
+    def best(self) -> float:
+        return min(self.runs)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def median_ms(self) -> float:
+        return self.median * 1000
+
+
+def _time_once(fn: Callable[..., Any], setup: Callable[[], tuple] | None) -> float:
+    args = setup() if setup else ()
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def timed(
+    fn: Callable[..., Any],
+    *,
+    repeat: int = 7,
+    warmup: int = 1,
+    setup: Callable[[], tuple] | None = None,
+    budget: float | None = None,
+) -> Timing:
+    """Call ``fn`` ``repeat`` times (after ``warmup`` untimed calls) and keep every duration.
+
+    ``setup`` runs untimed before each call and returns ``fn``'s arguments (for
+    example a freshly fetched user, so per-object caches do not flatter the
+    figure). With ``budget`` (seconds) the runs stop early once it is spent,
+    after at least three.
+    """
+    for _ in range(warmup):
+        _time_once(fn, setup)
+    runs: list[float] = []
+    started = time.perf_counter()
+    for i in range(repeat):
+        runs.append(_time_once(fn, setup))
+        if budget is not None and i >= 2 and time.perf_counter() - started > budget:
+            break
+    return Timing(tuple(runs))
+
+
+def timed_pair(
+    fn: Callable[..., Any],
+    baseline: Callable[..., Any],
+    *,
+    repeat: int = 7,
+    warmup: int = 1,
+    setup: Callable[[], tuple] | None = None,
+    budget: float | None = None,
+) -> tuple[Timing, Timing]:
+    """Time ``fn`` and ``baseline`` alternately, so drift in the machine hits both alike."""
+    for _ in range(warmup):
+        _time_once(fn, setup)
+        _time_once(baseline, setup)
+    runs: list[float] = []
+    base_runs: list[float] = []
+    started = time.perf_counter()
+    for i in range(repeat):
+        runs.append(_time_once(fn, setup))
+        base_runs.append(_time_once(baseline, setup))
+        if budget is not None and i >= 2 and time.perf_counter() - started > budget:
+            break
+    return Timing(tuple(runs)), Timing(tuple(base_runs))
+
+
+# --- SQL queries ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queries:
+    sql: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.sql)
+
+
+def count_queries(fn: Callable[[], Any], *, using: str = "default") -> Queries:
+    """The SQL ``fn`` sends (``CaptureQueriesContext``; works with DEBUG off)."""
+    with CaptureQueriesContext(connections[using]) as captured:
+        fn()
+    return Queries(tuple(q["sql"] for q in captured.captured_queries))
+
+
+# --- Rows, fast ------------------------------------------------------------------
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def bulk_create(model, objs: Iterable[Any], *, batch_size: int = 2000) -> int:
+    """``model.objects.bulk_create`` over any iterable (a generator is fine), in batches.
+
+    Goes through the ORM (defaults, ``auto_now_add``, primary keys set on
+    PostgreSQL). For hundreds of thousands of rows use :func:`copy_rows`.
+    """
+    total = 0
+    for batch in _batches(objs, batch_size):
+        model.objects.bulk_create(batch, batch_size=batch_size)
+        total += len(batch)
+    return total
+
+
+def copy_rows(model, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, using: str = "default") -> int:
+    """Insert raw rows into ``model``'s table as fast as the database allows: ``COPY`` on PostgreSQL.
+
+    ``columns`` are field names (``user``, not ``user_id``, is fine); ``rows``
+    hold database values in that order (dump JSON to a string yourself; no
+    defaults, no ``auto_now``). On SQLite this falls back to ``executemany``.
+    """
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    table = quote(model._meta.db_table)
+    total = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    total += 1
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            for batch in _batches(rows, 5000):
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", batch)
+                total += len(batch)
+    return total
+
+
+def analyze(*models, using: str = "default") -> None:
+    """Refresh the planner's statistics after a bulk load, as autovacuum would soon do in production.
+
+    Without it PostgreSQL plans for the empty tables the migration left
+    (estimates of a few rows), and the figures describe a plan nobody runs.
+    """
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+# --- A real HTTP server -------------------------------------------------------------
+
+MAX_CONNECTIONS = 64
+MAX_SECONDS = 60.0
+MAX_REQUESTS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Rate:
+    requests: int  # answered with the expected status inside the measured window
+    errors: int  # other statuses, resets and timeouts
+    seconds: float  # length of the measured window
+    latencies: tuple[float, ...] = ()  # seconds, of the counted requests
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def latency_ms(self, quantile: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))] * 1000
+
+
+@dataclass
+class Server:
+    """A gunicorn serving the portal (with ``bench.urls``) on 127.0.0.1 against the bench database."""
+
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    workers: int
+    threads: int
+    host: str = "127.0.0.1"
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def get(self, path: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
+        """One request on a new connection: for checks, not for measuring."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def rate(
+        self,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        connections: int = 4,
+        seconds: float = 2.0,
+        warmup: float = 0.5,
+        max_requests: int = 200_000,
+        expect: int = 200,
+    ) -> Rate:
+        """Requests per second for ``GET path`` from ``connections`` keep-alive clients (threads).
+
+        Requests that finish during ``warmup`` are not counted; the window is
+        then ``seconds`` long. Everything is bounded: at most 64 connections,
+        60 seconds and ``max_requests`` requests, and only to this server.
+        """
+        if not 1 <= connections <= MAX_CONNECTIONS:
+            raise ValueError(f"connections must be 1..{MAX_CONNECTIONS}")
+        seconds = min(seconds, MAX_SECONDS)
+        max_requests = min(max_requests, MAX_REQUESTS)
+        budget = threading.Semaphore(max_requests)
+        lock = threading.Lock()
+        counted: list[float] = []
+        errors = [0]
+        start_line = threading.Barrier(connections + 1)
+        window: list[float] = []  # [start, end], set once every thread is ready
+
+        def client() -> None:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            start_line.wait()
+            begin, end = window
+            mine: list[float] = []
+            failed = 0
+            while time.perf_counter() < end and budget.acquire(blocking=False):
+                sent = time.perf_counter()
+                try:
+                    conn.request("GET", path, headers=headers or {})
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status == expect
+                    if response.will_close:
+                        conn.close()
+                except (OSError, http.client.HTTPException):
+                    ok = False
+                    conn.close()  # http.client reconnects on the next request
+                done = time.perf_counter()
+                if begin <= done <= end:
+                    if ok:
+                        mine.append(done - sent)
+                    else:
+                        failed += 1
+            conn.close()
+            with lock:
+                counted.extend(mine)
+                errors[0] += failed
+
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(connections)]
+        for thread in threads:
+            thread.start()
+        now = time.perf_counter()
+        window.extend([now + warmup, now + warmup + seconds])
+        start_line.wait()
+        for thread in threads:
+            thread.join(timeout=warmup + seconds + 30)
+        measured = min(seconds, max(time.perf_counter() - window[0], 0.0))
+        return Rate(requests=len(counted), errors=errors[0], seconds=measured, latencies=tuple(counted))
+
+    def compare(
+        self,
+        path: str,
+        baseline_path: str = "/bench/ping",
+        *,
+        headers: dict[str, str] | None = None,
+        baseline_headers: dict[str, str] | None = None,
+        rounds: int = 3,
+        seconds: float = 1.0,
+        **options: Any,
+    ) -> tuple[Rate, Rate]:
+        """Rates of ``path`` and ``baseline_path`` measured in alternating rounds, each summed over its rounds.
+
+        Alternating keeps a noisy neighbour (another process on the box) from
+        landing on one side only. ``options`` go to :meth:`rate`.
+        """
+        options.setdefault("warmup", 0.25)
+        measured: tuple[list[Rate], list[Rate]] = ([], [])
+        for _ in range(rounds):
+            measured[0].append(self.rate(path, headers=headers, seconds=seconds, **options))
+            measured[1].append(self.rate(baseline_path, headers=baseline_headers, seconds=seconds, **options))
+        return _merged(measured[0]), _merged(measured[1])
+
+
+def _merged(rates: list[Rate]) -> Rate:
+    return Rate(
+        requests=sum(r.requests for r in rates),
+        errors=sum(r.errors for r in rates),
+        seconds=sum(r.seconds for r in rates),
+        latencies=tuple(itertools.chain.from_iterable(r.latencies for r in rates)),
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def http_server(
+    *,
+    workers: int = 2,
+    threads: int = 2,
+    settings: str = "bench.settings",
+    ready_path: str = "/bench/ping",
+    start_timeout: float = 30.0,
+) -> Iterator[Server]:
+    """Run ``gunicorn portal.wsgi`` on a free 127.0.0.1 port for the duration of the block.
+
+    It inherits the runner's environment (bench ``DATABASE_URL``,
+    ``DJANGO_ENV=test``) with ``DJANGO_SETTINGS_MODULE=bench.settings``, which
+    adds ``/bench/ping`` to the portal's URLs. ``gthread`` workers keep client
+    connections alive. Rows the case wants the server to see must be committed
+    (the default outside ``transaction.atomic``).
+    """
+    port = _free_port()
+    log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    log_path = Path(log.name)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "portal.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        "--worker-class=gthread",
+        f"--threads={threads}",
+        "--keep-alive=30",
+        "--graceful-timeout=5",
+        "--log-level=warning",
+    ]
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    server = Server(port=port, process=process, log_path=log_path, workers=workers, threads=threads)
+    try:
+        _wait_until_ready(server, ready_path, start_timeout)
+        yield server
+    finally:
+        _stop(process)
+        log_path.unlink(missing_ok=True)
+
+
+def _wait_until_ready(server: Server, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            status, _ = server.get(path, timeout=2)
+        except OSError:
+            status = None
+        if status == 200:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not answer {path} within {timeout:.0f}s:\n{server.log_tail()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    # Only the master we started: on SIGTERM it stops its own workers.
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def auth_headers(user, *, scheme: Literal["token", "session"] = "token") -> dict[str, str]:
+    """Headers that sign ``user`` in to the API: a DRF token, or a session cookie as a browser has."""
+    if scheme == "token":
+        from rest_framework.authtoken.models import Token
+
+        token, _ = Token.objects.get_or_create(user=user)
+        return {"Authorization": f"Token {token.key}"}
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
