@@ -1,0 +1,83 @@
+# Privacy-operations portal: `make demo` to try it, `make test` to check it.
+#
+# Everything runs from .venv, built with the machine's python3 (3.11 or newer;
+# override with `make demo PYTHON=python3.12`). Settings come from the
+# environment (see README.md); with none set you get the embedded default:
+# SQLite and Celery on kombu's filesystem transport under var/celery.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CELERY := $(VENV)/bin/celery
+# Reinstall only when the requirements change.
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+SCHEDULER := django_celery_beat.schedulers:DatabaseScheduler
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint bench run-worker run-beat
+
+help:
+	@echo "make demo        install, migrate, load the demo organisation, serve http://$(HOST):$(PORT) with a worker and beat"
+	@echo "make test        run the test suite (PYTEST_ARGS='-k asset' to narrow it)"
+	@echo "make lint        ruff check and ruff format --check"
+	@echo "make bench       run the benchmarks (BENCH_ARGS to pass options)"
+	@echo "make run-worker  a Celery worker (production style, settings from the environment)"
+	@echo "make run-beat    Celery beat with the database scheduler (one per installation)"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(STAMP)
+
+# The worker runs with embedded beat and the solo pool: the filesystem broker
+# and a small machine need no more. Stopping the server (Ctrl-C) stops it too.
+demo: export DEBUG ?= 1
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	@mkdir -p var/log
+	@set -e; \
+	$(CELERY) -A portal worker -B --scheduler $(SCHEDULER) --pool solo --loglevel INFO \
+		--logfile var/log/celery.log & \
+	worker=$$!; \
+	stop_worker() { \
+		if kill -0 $$worker 2>/dev/null; then \
+			echo "Stopping the Celery worker ($$worker)..."; \
+			kill -TERM $$worker 2>/dev/null || true; \
+			for _ in $$(seq 1 40); do kill -0 $$worker 2>/dev/null || break; sleep 0.25; done; \
+			kill -KILL $$worker 2>/dev/null || true; \
+		fi; \
+	}; \
+	trap stop_worker EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "Celery worker with beat started (pid $$worker, log var/log/celery.log)."; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
+
+# Production style: one or more workers and exactly one beat, each its own
+# process, with CELERY_BROKER_URL, DATABASE_URL etc. set in the environment.
+run-worker:
+	$(CELERY) -A portal worker --loglevel INFO $(WORKER_ARGS)
+
+run-beat:
+	$(CELERY) -A portal beat --scheduler $(SCHEDULER) --loglevel INFO
