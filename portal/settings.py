@@ -30,10 +30,25 @@ def config_error(name: str, problem: str) -> None:
     sys.exit(f"Configuration error: {name} {problem}")
 
 
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def strict_bool(value) -> bool:
+    # django-environ reads "maybe" as False; a typo in a security switch must stop start-up.
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in TRUE | FALSE:
+        raise ValueError(f"expected one of {sorted(TRUE | FALSE - {''})}, got {value!r}")
+    return text in TRUE
+
+
 def setting(name: str, cast=str, *, dev_default=None, default=environ.Env.NOTSET):
     """Read one variable; outside production ``dev_default`` stands in for a secret."""
     if default is environ.Env.NOTSET and not PRODUCTION and dev_default is not None:
         default = dev_default
+    if cast is bool:
+        cast = strict_bool
     try:
         return env.get_value(name, cast=cast, default=default)
     except (ImproperlyConfigured, ValueError) as exc:
@@ -66,6 +81,8 @@ if urlsplit(_db_url).scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}
         "DATABASE_URL", f"is malformed: expected sqlite:///path or postgres://user@host/name, got {_db_url!r}."
     )
 DATABASES = {"default": parsed("DATABASE_URL", env.db_url_config, _db_url)}
+if not DATABASES["default"].get("NAME"):
+    config_error("DATABASE_URL", f"is malformed: it names no database ({_db_url!r}).")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Waiting on a lock beats failing at once when the worker and the web process both write.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -157,6 +174,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = setting("AXES_ENABLED", bool, default=not TESTING)
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "portal.web.locked_out"
 
 # Guardian: direct foreign-key permission tables; no anonymous user row.
 ANONYMOUS_USER_NAME = None
@@ -234,8 +252,9 @@ CACHES = {"default": parsed("CACHE_URL", env.cache_url_config, setting("CACHE_UR
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an anonymous or bad-token call then gets 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.IsActiveUser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",

@@ -54,3 +54,14 @@ def admin_errors():
         raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
         raise PermissionDenied(f"Not saved: {exc.message} {exc.fields or ''}") from exc
+
+
+def locked_out(request, credentials, *args, **kwargs):
+    """django-axes lockout: JSON in the API's error shape for API clients, a page for people."""
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    message = "Too many failed sign-ins. Try again in 15 minutes."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)

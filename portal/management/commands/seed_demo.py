@@ -1,6 +1,7 @@
 from importlib import import_module
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.module_loading import module_has_submodule
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         for config in apps.get_app_configs():
             if config.name != "portal" and module_has_submodule(config.module, "demo"):
                 import_module(f"{config.name}.demo").seed(context)
-        self.stdout.write(self.style.SUCCESS("Demo organisation ready. Sign in at http://127.0.0.1:8000/ as:"))
+        self.stdout.write(self.style.SUCCESS(f"Demo organisation ready. Sign in at {settings.PORTAL_BASE_URL}/ as:"))
         for line in demo.describe_people():
             self.stdout.write(line)
         self.stdout.write(f"Every demo user's password: {demo.DEMO_PASSWORD}")
