@@ -43,7 +43,7 @@ def assert_refused_naming(result: subprocess.CompletedProcess, name: str) -> Non
     assert output.startswith(f"Configuration error: {name} "), output
 
 
-@pytest.mark.parametrize("url", ["mysql://x", "not-a-url", ""])
+@pytest.mark.parametrize("url", ["mysql://x", "not-a-url", "", "postgres://"])
 def test_a_bad_database_url_stops_start_up_naming_it(url):
     assert_refused_naming(manage("check", DATABASE_URL=url), "DATABASE_URL")
 
@@ -63,7 +63,7 @@ def test_production_refuses_a_weak_secret_key(key):
     assert_refused_naming(manage("check", **{**PRODUCTION, "SECRET_KEY": key}), "SECRET_KEY")
 
 
-@pytest.mark.parametrize(("name", "value"), [("AXES_FAILURE_LIMIT", "five"), ("MAX_UPLOAD_BYTES", "20MB")])
+@pytest.mark.parametrize(("name", "value"), [("AXES_FAILURE_LIMIT", "five"), ("MAX_UPLOAD_BYTES", "20MB"), ("DEBUG", "maybe")])
 def test_a_malformed_value_stops_start_up_naming_it(name, value):
     assert_refused_naming(manage("check", **{name: value}), name)
 

@@ -99,7 +99,9 @@ def test_repeated_wrong_passwords_lock_the_account_out(client, employee, outside
     # The API's token endpoint is throttled by the same lockout.
     token = client.post("/api/auth/token/", {"username": "emma", "password": PASSWORD})
     assert token.status_code == 429
-    assert "token" not in token.content.decode()
+    assert token.json()["code"] == "locked_out"  # the API's error shape, not a plain-text page
+    assert "token" not in token.json()
+    assert "Too many failed sign-ins" in locked.content.decode()
 
     # Other people are not locked out by someone guessing Emma's password.
     assert client.post("/login/", {"username": "olga", "password": PASSWORD}).status_code == 302
