@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django_filters.widgets import BooleanWidget
 
 from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
 from portal import permissions
@@ -29,8 +30,17 @@ def _visible(user, qs: QuerySet, view_perm: str, owner_field: str) -> QuerySet:
     return qs.filter(Q(**{owner_field: user}) | Q(asset__in=_reviewed_assets(user)))
 
 
+# Ids are 64-bit: a larger number in a URL or a filter matches nothing (SQLite would raise OverflowError).
+MAX_ID = 2**63 - 1
+
+
+def _is_id(value) -> bool:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500 instead of a 404).
+    return str(value).isdecimal() and int(value) <= MAX_ID
+
+
 def _get(qs: QuerySet, pk):
-    obj = qs.filter(pk=pk).first() if str(pk).isdigit() else None
+    obj = qs.filter(pk=pk).first() if _is_id(pk) else None
     if obj is None:
         raise NotFound()
     return obj
@@ -51,9 +61,12 @@ def decidable_by(user, qs: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
 class RequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=AccessRequest.Status.choices)
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
-    asset = django_filters.NumberFilter(field_name="asset_id")
-    mine = django_filters.BooleanFilter(method="filter_mine", label="Only my requests")
-    reviewable = django_filters.BooleanFilter(method="filter_reviewable", label="Only requests I may decide")
+    asset = django_filters.NumberFilter(field_name="asset_id", min_value=1, max_value=MAX_ID)
+    # BooleanWidget: the spec's ``?reviewable=1`` (the default NullBooleanSelect reads "1" as "unknown").
+    mine = django_filters.BooleanFilter(method="filter_mine", label="Only my requests", widget=BooleanWidget())
+    reviewable = django_filters.BooleanFilter(
+        method="filter_reviewable", label="Only requests I may decide", widget=BooleanWidget()
+    )
 
     class Meta:
         model = AccessRequest
@@ -91,8 +104,8 @@ class GrantFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Grant.Status.choices, method="filter_status")
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     origin = django_filters.ChoiceFilter(choices=Grant.Origin.choices)
-    asset = django_filters.NumberFilter(field_name="asset_id")
-    awaiting_review = django_filters.BooleanFilter(method="filter_awaiting_review")
+    asset = django_filters.NumberFilter(field_name="asset_id", min_value=1, max_value=MAX_ID)
+    awaiting_review = django_filters.BooleanFilter(method="filter_awaiting_review", widget=BooleanWidget())
 
     class Meta:
         model = Grant
@@ -101,7 +114,7 @@ class GrantFilter(django_filters.FilterSet):
     def filter_user(self, qs, name, value):
         if value == "me":
             return qs.filter(user=self.request.user)
-        return qs.filter(user_id=value) if value.isdigit() else qs.none()
+        return qs.filter(user_id=int(value)) if _is_id(value) else qs.none()
 
     def filter_status(self, qs, name, value):
         # A grant past its expiry is expired to every reader, whether or not the sweep has run.
@@ -126,7 +139,7 @@ class _Req:
 
 def grant_list(*, user, filters=None) -> QuerySet[Grant]:
     qs = _visible(user, Grant.objects.all(), "access.view_grant", "user")
-    qs = qs.select_related("user", "asset", "revoked_by")
+    qs = qs.select_related("user", "asset", "revoked_by", "reviewed_by")
     return GrantFilter(filters or {}, queryset=qs, request=_Req(user)).qs
 
 
@@ -140,7 +153,7 @@ def break_glass_queue(*, user) -> QuerySet[Grant]:
     qs = Grant.objects.filter(origin=Grant.Origin.BREAK_GLASS, reviewed_at__isnull=True).exclude(user=user)
     if not permissions.has(user, "access.review_breakglass"):
         qs = qs.filter(asset__in=_reviewed_assets(user))
-    return qs.select_related("user", "asset").order_by("review_due_at", "pk")
+    return qs.select_related("user", "asset", "revoked_by").order_by("review_due_at", "pk")
 
 
 def grant_history(*, grant: Grant) -> QuerySet:

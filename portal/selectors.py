@@ -48,7 +48,7 @@ def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> Qu
 
 
 def asset_get(*, user, pk) -> DataAsset:
-    asset = asset_list(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    asset = asset_list(user=user).filter(pk=pk).first() if str(pk).isdecimal() and int(pk) < 2**63 else None
     if asset is None:
         raise NotFound()
     return asset

@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("access/", include("access.urls")),
     path("api/", include("portal.api.urls")),
+    path("api/", include("access.api.urls")),
 ]

@@ -63,7 +63,9 @@ def test_production_refuses_a_weak_secret_key(key):
     assert_refused_naming(manage("check", **{**PRODUCTION, "SECRET_KEY": key}), "SECRET_KEY")
 
 
-@pytest.mark.parametrize(("name", "value"), [("AXES_FAILURE_LIMIT", "five"), ("MAX_UPLOAD_BYTES", "20MB"), ("DEBUG", "maybe")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("AXES_FAILURE_LIMIT", "five"), ("MAX_UPLOAD_BYTES", "20MB"), ("DEBUG", "maybe")]
+)
 def test_a_malformed_value_stops_start_up_naming_it(name, value):
     assert_refused_naming(manage("check", **{name: value}), name)
 

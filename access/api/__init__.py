@@ -1,0 +1,1 @@
+"""The access API under /api/: see access/api/urls.py for the paths (a contract, SPEC.md)."""

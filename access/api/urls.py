@@ -1,0 +1,24 @@
+"""Paths of the access API. They are a contract (SPEC.md): each answers with and without a trailing slash."""
+
+from django.urls import re_path
+
+from access.api.views import (
+    AccessRequestViewSet,
+    BreakGlassViewSet,
+    CheckAccessView,
+    GrantViewSet,
+    UserRevokeAllView,
+)
+from portal.api.routers import Router
+
+# URL names start with "api-" so they never shadow the un-namespaced names of web pages.
+router = Router()
+router.register("access-requests", AccessRequestViewSet, basename="api-access-request")
+router.register("grants", GrantViewSet, basename="api-grant")
+router.register("break-glass", BreakGlassViewSet, basename="api-break-glass")
+
+urlpatterns = [
+    re_path(r"^access/check/?$", CheckAccessView.as_view(), name="api-access-check"),
+    re_path(r"^users/(?P<pk>[^/.]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
+    *router.urls,
+]
