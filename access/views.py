@@ -1,7 +1,65 @@
-from django.views.generic import DetailView, ListView
+"""The access pages: requests, the reviewer queue, grants, break-glass.
 
-from access import selectors
-from portal.web import PortalViewMixin
+Reads go through ``access.selectors`` (404 for what the user may not see);
+every POST calls exactly one service, which decides whether the user may act
+(403) and whether the input is valid. A service's field errors are shown on
+the form that was sent, on the page that holds it; any other refusal
+(e.g. "already decided") becomes a message on the page the user came from.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from access import panels, policy, selectors, services
+from access.forms import BreakGlassForm, BreakGlassReviewForm, DecisionForm, RequestForm, RevokeForm
+from access.models import AccessRequest, Decision, Grant
+from portal import audit, permissions
+from portal import selectors as portal_selectors
+from portal.errors import Conflict, ValidationError
+from portal.web import PortalViewMixin, apply_to_form
+
+
+def _next_or(request, fallback: str):
+    """Where to go after an action: the form's ``next`` if it is on this site, else ``fallback``."""
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+# What each audit action reads as on a page; unknown actions show as recorded.
+ACTION_LABELS = {
+    "access.request.created": "requested access",
+    "access.request.approval_recorded": "approved (more approvals needed)",
+    "access.request.approved": "approved",
+    "access.request.denied": "denied",
+    "access.request.cancelled": "cancelled",
+    "access.request.lapsed": "lapsed (nobody decided in time)",
+    "access.grant.created": "granted access",
+    "access.grant.extended": "extended the grant",
+    "access.grant.revoked": "revoked",
+    "access.break_glass.opened": "broke the glass",
+    "access.break_glass.reviewed": "reviewed the emergency access",
+}
+
+
+def _history(obj) -> list:
+    events = list(audit.history(obj))
+    for event in events:
+        event.label = ACTION_LABELS.get(event.action, event.action)
+        details = event.details or {}
+        event.note = details.get("comment") or details.get("reason") or ""
+    return events
+
+
+# --- Requests ---------------------------------------------------------------
 
 
 class RequestListView(PortalViewMixin, ListView):
@@ -12,13 +70,176 @@ class RequestListView(PortalViewMixin, ListView):
     def get_queryset(self):
         return selectors.request_list(user=self.request.user, filters=self.request.GET)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        panels.with_approvals(context["object_list"])
+        return {
+            **context,
+            "statuses": AccessRequest.Status.choices,
+            "chosen": self.request.GET.getlist("status"),
+            "mine": self.request.GET.get("mine") == "true",
+            "sees_others": panels.sees_others(self.request.user, "access.view_accessrequest"),
+        }
 
-class RequestDetailView(PortalViewMixin, DetailView):
+
+def request_page_context(request, req: AccessRequest) -> dict:
+    """Everything the request page shows."""
+    user = request.user
+    decisions = list(req.decisions.all())
+    panels.with_approvals([req])
+    may_decide = (
+        req.is_pending
+        and policy.decide_refusal(user, req) is None
+        and not any(d.reviewer_id == user.pk for d in decisions)
+    )
+    return {
+        "req": req,
+        "decisions": decisions,
+        "may_decide": may_decide,
+        "may_cancel": req.is_pending and req.requester_id == user.pk,
+        "decision_form": DecisionForm(),
+        "history": _history(req),
+    }
+
+
+class RequestDetailView(PortalViewMixin, TemplateView):
     template_name = "access/request_detail.html"
-    context_object_name = "req"
 
-    def get_object(self, queryset=None):
-        return selectors.request_get(user=self.request.user, pk=self.kwargs["pk"])
+    def get_context_data(self, **kwargs):
+        req = selectors.request_get(user=self.request.user, pk=self.kwargs["pk"])
+        return {**super().get_context_data(**kwargs), **request_page_context(self.request, req)}
+
+
+class AssetActionView(PortalViewMixin, TemplateView):
+    """GET shows the form on its own page; POST calls the service; field errors re-show the form."""
+
+    template_name: str
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.asset = None
+
+    def get_asset(self):
+        if self.asset is None:
+            self.asset = portal_selectors.asset_get(user=self.request.user, pk=self.kwargs["asset_pk"])
+        return self.asset
+
+    def make_form(self, data=None):
+        raise NotImplementedError
+
+    def perform(self, form):
+        """Call the one service; return ``(object, success message)``."""
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        return self.show(self.make_form())
+
+    def post(self, request, *args, **kwargs):
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            try:
+                obj, message = self.perform(form)
+            except (ValidationError, Conflict) as exc:
+                apply_to_form(form, exc)
+            else:
+                messages.success(request, message)
+                return redirect(obj)
+        return self.show(form)
+
+    def show(self, form):
+        asset = self.get_asset()
+        return self.render_to_response(
+            {"asset": asset, "form": form, "reviewers": portal_selectors.asset_reviewers(asset)}
+        )
+
+
+class RequestCreateView(AssetActionView):
+    template_name = "access/request_form.html"
+
+    def make_form(self, data=None):
+        return RequestForm(data, asset=self.get_asset())
+
+    def perform(self, form):
+        req = services.request_create(actor=self.request.user, asset=self.get_asset(), **form.cleaned_data)
+        return req, f"Request #{req.pk} sent. You will get an e-mail when it is decided."
+
+
+class BreakGlassView(AssetActionView):
+    template_name = "access/break_glass_form.html"
+
+    def make_form(self, data=None):
+        return BreakGlassForm(data)
+
+    def perform(self, form):
+        grant = services.break_glass_open(actor=self.request.user, asset=self.get_asset(), **form.cleaned_data)
+        return grant, (
+            f"Emergency access to {grant.asset} until {timezone.localtime(grant.expires_at):%H:%M %Z}. "
+            "Its reviewers and the privacy officers have been told and will review it within 24 hours."
+        )
+
+
+class RequestActionView(PortalViewMixin, View):
+    """A POST on one request the user can see (404 otherwise); the service answers 403 or 409."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        req = selectors.request_get(user=request.user, pk=pk)
+        message = self.perform(req)
+        messages.success(request, message)
+        return _next_or(request, req.get_absolute_url())
+
+    def comment(self) -> str:
+        form = DecisionForm(self.request.POST)
+        return form.cleaned_data["comment"] if form.is_valid() else ""
+
+
+class RequestApproveView(RequestActionView):
+    def perform(self, req):
+        req = services.request_approve(actor=self.request.user, request=req, comment=self.comment())
+        if req.status == AccessRequest.Status.APPROVED:
+            return f"Approved request #{req.pk}: {req.requester} now has {req.scope} access to {req.asset}."
+        approvals = req.decisions.filter(outcome=Decision.Outcome.APPROVE).count()
+        return (
+            f"Your approval of request #{req.pk} is recorded ({approvals} of {req.required_approvals}); "
+            "it waits for another reviewer."
+        )
+
+
+class RequestDenyView(RequestActionView):
+    def perform(self, req):
+        req = services.request_deny(actor=self.request.user, request=req, comment=self.comment())
+        return f"Denied request #{req.pk}. {req.requester} has been told."
+
+
+class RequestCancelView(RequestActionView):
+    def perform(self, req):
+        req = services.request_cancel(actor=self.request.user, request=req)
+        return f"Cancelled request #{req.pk}."
+
+
+# --- Reviewer queue ---------------------------------------------------------
+
+
+class ReviewQueueView(PortalViewMixin, ListView):
+    template_name = "access/review_queue.html"
+    context_object_name = "requests"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.review_queue(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        panels.with_approvals(context["object_list"])
+        uses = Paginator(selectors.break_glass_queue(user=self.request.user), 25).get_page(
+            self.request.GET.get("uses_page")
+        )
+        panels.mark_grants(uses.object_list)
+        return {**context, "uses": uses}
+
+
+# --- Grants -----------------------------------------------------------------
 
 
 class GrantListView(PortalViewMixin, ListView):
@@ -26,13 +247,91 @@ class GrantListView(PortalViewMixin, ListView):
     context_object_name = "grants"
     paginate_by = 50
 
+    def get_filters(self) -> dict:
+        filters = self.request.GET.dict()
+        user = self.request.user
+        # Employees (reviewers too) start with their own grants; roles that see everyone start with everyone.
+        if "user" not in filters and not permissions.has(user, "access.view_grant"):
+            filters["user"] = "me"
+        return filters
+
     def get_queryset(self):
-        return selectors.grant_list(user=self.request.user, filters=self.request.GET)
+        self.filters = self.get_filters()
+        return selectors.grant_list(user=self.request.user, filters=self.filters)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        panels.mark_grants(context["object_list"])
+        return {
+            **context,
+            "filters": self.filters,
+            "statuses": Grant.Status.choices,
+            "origins": Grant.Origin.choices,
+            "sees_others": panels.sees_others(self.request.user, "access.view_grant"),
+        }
 
 
-class GrantDetailView(PortalViewMixin, DetailView):
+def grant_page_context(request, grant: Grant, *, revoke_form=None, review_form=None) -> dict:
+    """Everything the grant page shows; also used to re-show it with a form's errors."""
+    user = request.user
+    panels.mark_grants([grant])
+    running = grant.shown_status == Grant.Status.ACTIVE
+    return {
+        "grant": grant,
+        "extensions": list(selectors.grant_history(grant=grant)),
+        "may_revoke": running and policy.revoke_refusal(user, grant) is None,
+        "may_review": grant.awaits_review and policy.break_glass_review_refusal(user, grant) is None,
+        "revoke_form": revoke_form or RevokeForm(),
+        "review_form": review_form or BreakGlassReviewForm(),
+        "history": _history(grant),
+    }
+
+
+class GrantDetailView(PortalViewMixin, TemplateView):
     template_name = "access/grant_detail.html"
-    context_object_name = "grant"
 
-    def get_object(self, queryset=None):
-        return selectors.grant_get(user=self.request.user, pk=self.kwargs["pk"])
+    def get_context_data(self, **kwargs):
+        grant = selectors.grant_get(user=self.request.user, pk=self.kwargs["pk"])
+        return {**super().get_context_data(**kwargs), **grant_page_context(self.request, grant)}
+
+
+class GrantActionView(PortalViewMixin, View):
+    """A POST with a form on one grant the user can see; field errors re-show the grant page."""
+
+    http_method_names = ["post"]
+    form_class: type
+    form_name: str
+
+    def post(self, request, pk):
+        grant = selectors.grant_get(user=request.user, pk=pk)
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                message = self.perform(grant, form)
+            except ValidationError as exc:
+                apply_to_form(form, exc)
+            else:
+                messages.success(request, message)
+                return _next_or(request, grant.get_absolute_url())
+        context = grant_page_context(request, grant, **{self.form_name: form})
+        # Keep where the user came from (the queue), so fixing the form leads back there.
+        context["next"] = request.POST.get("next", "")
+        return render(request, "access/grant_detail.html", context)
+
+
+class GrantRevokeView(GrantActionView):
+    form_class, form_name = RevokeForm, "revoke_form"
+
+    def perform(self, grant, form):
+        grant = services.grant_revoke(actor=self.request.user, grant=grant, **form.cleaned_data)
+        return f"Revoked {grant.user}'s {grant.scope} access to {grant.asset}."
+
+
+class BreakGlassReviewView(GrantActionView):
+    form_class, form_name = BreakGlassReviewForm, "review_form"
+
+    def perform(self, grant, form):
+        grant = services.break_glass_review(actor=self.request.user, grant=grant, **form.cleaned_data)
+        if grant.review_outcome == "justified":
+            return f"Recorded: {grant.user}'s emergency access to {grant.asset} was justified."
+        return f"Recorded as not justified; {grant.user}'s emergency access to {grant.asset} has ended."

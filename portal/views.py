@@ -47,8 +47,3 @@ class AssetDetailView(PortalViewMixin, DetailView):
             **kwargs,
         )
 
-
-def usable_assets_panel(request) -> dict:
-    qs = selectors.asset_list(user=request.user, usable=True)
-    assets = list(qs[:8])
-    return {"assets": assets, "more": len(assets) == 8, "total": qs.count() if len(assets) == 8 else len(assets)}

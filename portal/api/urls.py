@@ -7,7 +7,7 @@ from portal.api.routers import Router
 from portal.api.views import AssetViewSet, TokenView
 
 router = Router()
-router.register("assets", AssetViewSet, basename="asset")
+router.register("assets", AssetViewSet, basename="api-asset")
 
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="api-token"),
