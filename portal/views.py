@@ -46,4 +46,3 @@ class AssetDetailView(PortalViewMixin, DetailView):
             panels=panels.render("asset", self.request, self.object),
             **kwargs,
         )
-
