@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from access import mail, policy
 from access.models import BREAK_GLASS_MAX_HOURS, BREAK_GLASS_REVIEW_HOURS, MIN_JUSTIFICATION, Grant, Scope
-from access.services.grants import grant_issue, grant_revoke
+from access.services.grants import active_grant_filter, grant_issue, revoke_locked
 from portal import audit, notifications, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import PRIVACY_OFFICERS, DataAsset
@@ -32,7 +32,8 @@ def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str,
         errors["hours"] = f"Break-glass access lasts at most {BREAK_GLASS_MAX_HOURS} hours."
     if errors:
         raise ValidationError(fields=errors)
-    held = Grant.objects.filter(user=actor, asset=asset, scope=scope, status=Grant.Status.ACTIVE).first()
+    # A grant past its expiry is no access, swept or not (grant_issue ends it).
+    held = Grant.objects.filter(active_grant_filter(), user=actor, asset=asset, scope=scope).first()
     if held is not None:
         raise Conflict(f"You already hold {scope} access to {asset} until {held.expires_at:%Y-%m-%d %H:%M} UTC.")
     grant = grant_issue(
@@ -86,8 +87,8 @@ def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "
         details={"outcome": grant.review_outcome, "comment": grant.review_comment},
     )
     if not justified and grant.status == Grant.Status.ACTIVE:
-        grant_revoke(actor=actor, grant=grant, reason=f"Break-glass use found unjustified: {grant.review_comment}")
-        grant.refresh_from_db()
+        # The grant is locked above and the reviewer authorised to judge it: ending it needs no other right.
+        revoke_locked(actor=actor, grant=grant, reason=f"Break-glass use found unjustified: {grant.review_comment}")
     return grant
 
 

@@ -1,0 +1,141 @@
+"""Decisions made at the same moment by two reviewers, in two threads on two connections (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from access import services
+from access.models import AccessRequest, Decision, Grant
+from access.tests.factories import make_grant
+from portal import audit
+from portal.errors import Conflict
+from portal.models import AuditEvent
+from portal.tests.factories import DataAssetFactory, UserFactory
+
+WHY = "Investigating undelivered parcels for the support escalation queue."
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+
+
+def race(*calls) -> list[object]:
+    """Start every call at the same moment, each in its own thread and connection; return results or errors."""
+    start = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            start.wait(timeout=10)
+            results[i] = call()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a decision never finished (deadlock?)"
+    return results
+
+
+@pytest.mark.parametrize("repeat", range(3))
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("approve", "approve"), ("approve", "deny"), ("deny", "approve"), ("deny", "deny")],
+)
+def test_two_reviewers_deciding_one_confidential_request_at_once_make_one_outcome(first, second, repeat):
+    requester, rita, ravi = UserFactory(username="emma"), UserFactory(username="rita"), UserFactory(username="ravi")
+    asset = DataAssetFactory(sensitivity="confidential", reviewers=[rita, ravi])
+    request = services.request_create(actor=requester, asset=asset, scope="use", justification=WHY, duration_days=30)
+
+    results = race(
+        lambda: getattr(services, f"request_{first}")(actor=rita, request=request),
+        lambda: getattr(services, f"request_{second}")(actor=ravi, request=request),
+    )
+
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    winners = [r for r in results if isinstance(r, AccessRequest)]
+    assert (len(winners), len(conflicts)) == (1, 1), results
+    request.refresh_from_db()
+    assert request.status == winners[0].status
+    assert request.status in {AccessRequest.Status.APPROVED, AccessRequest.Status.DENIED}
+    assert Decision.objects.filter(request=request).count() == 1
+    active = Grant.objects.filter(user=requester, asset=asset, status=Grant.Status.ACTIVE)
+    assert active.count() == (1 if request.status == AccessRequest.Status.APPROVED else 0)
+    assert audit.verify() is None
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_two_restricted_approvals_at_once_approve_once_with_one_grant(repeat):
+    requester, rita, ravi = UserFactory(username="emma"), UserFactory(username="rita"), UserFactory(username="ravi")
+    asset = DataAssetFactory(sensitivity="restricted", reviewers=[rita, ravi])
+    request = services.request_create(actor=requester, asset=asset, scope="use", justification=WHY, duration_days=30)
+
+    results = race(
+        lambda: services.request_approve(actor=rita, request=request),
+        lambda: services.request_approve(actor=ravi, request=request),
+    )
+
+    assert all(isinstance(r, AccessRequest) for r in results), results
+    # The one that waited for the other's lock saw its approval and completed the request.
+    assert sorted(r.status for r in results) == ["approved", "pending"]
+    request.refresh_from_db()
+    assert request.status == AccessRequest.Status.APPROVED
+    assert Decision.objects.filter(request=request, outcome="approve").count() == 2
+    [grant] = Grant.objects.filter(user=requester, asset=asset)
+    assert (grant.status, request.grant_id) == (Grant.Status.ACTIVE, grant.pk)
+    assert services.reconcile_permissions().clean
+    assert audit.verify() is None
+
+
+def test_a_revocation_racing_the_sweep_ends_the_grant_once(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    rita = UserFactory(username="rita")
+    asset = DataAssetFactory(sensitivity="confidential", reviewers=[rita])
+    grant = make_grant(UserFactory(username="emma"), asset, days=1)
+    time_machine.shift(timedelta(days=1))
+
+    results = race(
+        lambda: services.grant_revoke(actor=rita, grant=grant, reason="Left the team."),
+        services.grants_expire,
+    )
+
+    grant.refresh_from_db()
+    assert grant.status in {Grant.Status.REVOKED, Grant.Status.EXPIRED}
+    # Either the revocation won (the sweep skipped the locked row or found it ended) or the sweep did (Conflict).
+    if grant.status == Grant.Status.REVOKED:
+        assert results[1] == 0
+    else:
+        assert isinstance(results[0], Conflict) and results[1] == 1
+    assert services.reconcile_permissions().clean
+    assert audit.verify() is None
+
+
+def test_two_sweeps_at_once_expire_each_grant_once(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    users = [UserFactory(username=f"user{i}") for i in range(10)]
+    assets = DataAssetFactory.create_batch(3)
+    grants = [make_grant(u, a, scope=s, days=1) for u in users for a in assets for s in ("use", "export")]
+    time_machine.shift(timedelta(days=1))
+
+    results = race(lambda: services.grants_expire(batch_size=7), lambda: services.grants_expire(batch_size=7))
+
+    assert sum(results) == len(grants), results
+    named = [pk for e in AuditEvent.objects.filter(action="access.grants.expired") for pk in e.details["grants"]]
+    assert sorted(named) == sorted(g.pk for g in grants)
+    assert not Grant.objects.filter(status=Grant.Status.ACTIVE).exists()
+    assert services.reconcile_permissions().clean
+    assert audit.verify() is None
