@@ -16,6 +16,7 @@ from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
 from portal import permissions
 from portal.errors import NotFound
 from portal.models import DataAsset
+from portal.selectors import MAX_ID, is_id
 
 
 def _reviewed_assets(user) -> QuerySet:
@@ -30,17 +31,8 @@ def _visible(user, qs: QuerySet, view_perm: str, owner_field: str) -> QuerySet:
     return qs.filter(Q(**{owner_field: user}) | Q(asset__in=_reviewed_assets(user)))
 
 
-# Ids are 64-bit: a larger number in a URL or a filter matches nothing (SQLite would raise OverflowError).
-MAX_ID = 2**63 - 1
-
-
-def _is_id(value) -> bool:
-    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500 instead of a 404).
-    return str(value).isdecimal() and int(value) <= MAX_ID
-
-
 def _get(qs: QuerySet, pk):
-    obj = qs.filter(pk=pk).first() if _is_id(pk) else None
+    obj = qs.filter(pk=pk).first() if is_id(pk) else None
     if obj is None:
         raise NotFound()
     return obj
@@ -114,7 +106,7 @@ class GrantFilter(django_filters.FilterSet):
     def filter_user(self, qs, name, value):
         if value == "me":
             return qs.filter(user=self.request.user)
-        return qs.filter(user_id=int(value)) if _is_id(value) else qs.none()
+        return qs.filter(user_id=int(value)) if is_id(value) else qs.none()
 
     def filter_status(self, qs, name, value):
         # A grant past its expiry is expired to every reader, whether or not the sweep has run.

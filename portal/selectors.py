@@ -21,6 +21,16 @@ class AssetFilter(django_filters.FilterSet):
         return qs.filter(Q(name__icontains=value) | Q(description__icontains=value))
 
 
+# Ids are 64-bit: a larger number in a URL or a filter matches nothing (SQLite would raise OverflowError).
+MAX_ID = 2**63 - 1
+
+
+def is_id(value) -> bool:
+    """Whether ``value`` (from a URL or a query string) can be a primary key."""
+    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500 instead of a 404).
+    return str(value).isdecimal() and int(value) <= MAX_ID
+
+
 def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:
     # Reviewers are users holding review_dataasset on the asset; one prefetch for the page.
     perms = DataAssetUserObjectPermission.objects.filter(permission__codename="review_dataasset").select_related("user")
@@ -48,7 +58,7 @@ def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> Qu
 
 
 def asset_get(*, user, pk) -> DataAsset:
-    asset = asset_list(user=user).filter(pk=pk).first() if str(pk).isdecimal() and int(pk) < 2**63 else None
+    asset = asset_list(user=user).filter(pk=pk).first() if is_id(pk) else None
     if asset is None:
         raise NotFound()
     return asset

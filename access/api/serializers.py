@@ -13,9 +13,9 @@ from rest_framework import serializers
 from access.models import BREAK_GLASS_MAX_HOURS, AccessRequest, Decision, Grant, Scope
 from portal.api.serializers import UserRefSerializer
 from portal.models import DataAsset
+from portal.selectors import MAX_ID
 
 # Ids are 64-bit (BigAutoField): anything larger is a bad request, not a database error.
-MAX_ID = 2**63 - 1
 
 
 class AssetRefSerializer(serializers.ModelSerializer):

@@ -44,6 +44,14 @@ def grant_issue(
         # End it as the sweep would and issue afresh, rather than stretch the old grant across the gap.
         _expire([grant.pk], now=now)
         grant = None
+    if grant is not None and grant.is_break_glass and origin == Grant.Origin.REQUEST:
+        # An approval must not turn emergency access into a long grant that still awaits its
+        # review: the break-glass grant ends here (its review stays due) and a plain grant starts.
+        Grant.objects.filter(pk=grant.pk).update(
+            status=Grant.Status.EXPIRED, ended_at=now, revoke_reason=f"Superseded by request #{request.pk}."
+        )
+        audit.record(actor=actor, action="access.grant.superseded", target=grant, details={"request": request.pk})
+        grant = None
     if grant is not None:
         if expires_at > grant.expires_at:
             GrantExtension.objects.create(

@@ -229,3 +229,25 @@ def test_an_approved_grant_is_not_reviewed_after_the_fact(employee, asset, revie
 
     with pytest.raises(Conflict, match="Only break-glass"):
         services.break_glass_review(actor=reviewer, grant=grant, justified=True)
+
+
+def test_an_approval_ends_the_break_glass_grant_instead_of_stretching_it(employee, asset, reviewer, now):
+    emergency = make_break_glass(employee, asset)
+    request = services.request_create(
+        actor=employee, asset=asset, scope="use", justification=EMERGENCY, duration_days=30
+    )
+
+    approved = services.request_approve(actor=reviewer, request=request)
+
+    emergency.refresh_from_db()
+    assert (emergency.status, emergency.ended_at) == (Grant.Status.EXPIRED, now)
+    assert emergency.expires_at <= now + timedelta(hours=BREAK_GLASS_MAX_HOURS)  # not stretched to 30 days
+    assert emergency.awaits_review  # the emergency use is still reviewed
+    assert approved.grant.pk != emergency.pk and approved.grant.origin == Grant.Origin.REQUEST
+    assert approved.grant.expires_at == now + timedelta(days=30)
+    assert holds(employee, asset)
+    assert AuditEvent.objects.filter(action="access.grant.superseded", target_id=str(emergency.pk)).exists()
+
+    # An unjustified verdict now only records the verdict: the approved access stands.
+    services.break_glass_review(actor=reviewer, grant=emergency, justified=False, comment="Could have waited.")
+    assert holds(employee, asset)
