@@ -306,6 +306,8 @@ class Server:
         self,
         path: str,
         *,
+        method: str = "GET",
+        body: bytes | None = None,
         headers: dict[str, str] | None = None,
         connections: int = 4,
         seconds: float = 2.0,
@@ -313,7 +315,7 @@ class Server:
         max_requests: int = 200_000,
         expect: int = 200,
     ) -> Rate:
-        """Requests per second for ``GET path`` from ``connections`` keep-alive clients (threads).
+        """Requests per second for ``method path`` from ``connections`` keep-alive clients (threads).
 
         Requests that finish during ``warmup`` are not counted; the window is
         then ``seconds`` long. Everything is bounded: at most 64 connections,
@@ -339,7 +341,7 @@ class Server:
             while time.perf_counter() < end and budget.acquire(blocking=False):
                 sent = time.perf_counter()
                 try:
-                    conn.request("GET", path, headers=headers or {})
+                    conn.request(method, path, body=body, headers=headers or {})
                     response = conn.getresponse()
                     response.read()
                     ok = response.status == expect
@@ -391,10 +393,11 @@ class Server:
         for _ in range(rounds):
             measured[0].append(self.rate(path, headers=headers, seconds=seconds, **options))
             measured[1].append(self.rate(baseline_path, headers=baseline_headers, seconds=seconds, **options))
-        return _merged(measured[0]), _merged(measured[1])
+        return merged(measured[0]), merged(measured[1])
 
 
-def _merged(rates: list[Rate]) -> Rate:
+def merged(rates: list[Rate]) -> Rate:
+    """Several measured rounds as one rate."""
     return Rate(
         requests=sum(r.requests for r in rates),
         errors=sum(r.errors for r in rates),

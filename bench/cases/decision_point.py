@@ -4,8 +4,7 @@ A service user holding the global ``access.check_access`` asks ``POST /api/acces
 with its API token whether an employee may use an asset (an active grant issued
 through the real services). gunicorn (``bench.core.http_server``) serves both the
 endpoint and ``/bench/ping``; rounds alternate between the two, each measured by
-the same keep-alive client loop. ``Server.rate`` only sends GETs, so this case
-carries its own loop, the same shape with a method and a body.
+the same keep-alive client loop (``Server.rate``).
 
 Beside the rate: the SQL one check sends, counted in-process through the same
 URL and middleware, with a fresh grant (last use stamped within the hour, the
@@ -16,8 +15,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
-import time
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -26,7 +23,7 @@ from rest_framework.test import APIClient
 
 from access import services
 from access.models import Grant
-from bench.core import Case, Context, Figure, Rate, Server, auth_headers, count_queries, http_server
+from bench.core import Case, Context, Figure, Rate, Server, auth_headers, count_queries, http_server, merged
 from portal import permissions
 from portal.models import DataAsset
 
@@ -36,73 +33,6 @@ PING = "/bench/ping"
 WORKERS, THREADS, CONNECTIONS = 2, 2, 4
 QUERY_BUDGET = 2
 WHY = "Reconciling returns for the quarter close, needs order status per customer."
-
-
-def _rate(
-    server: Server,
-    method: str,
-    path: str,
-    *,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-    connections: int = CONNECTIONS,
-    seconds: float = 1.0,
-    warmup: float = 0.25,
-) -> Rate:
-    """Requests per second from ``connections`` keep-alive client threads, as ``Server.rate`` counts them."""
-    counted: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    start_line = threading.Barrier(connections + 1)
-    window: list[float] = []
-
-    def client() -> None:
-        conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
-        start_line.wait()
-        begin, end = window
-        mine: list[float] = []
-        failed = 0
-        while time.perf_counter() < end:
-            sent = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers or {})
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-                if response.will_close:
-                    conn.close()
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-            done = time.perf_counter()
-            if begin <= done <= end:
-                if ok:
-                    mine.append(done - sent)
-                else:
-                    failed += 1
-        conn.close()
-        with lock:
-            counted.extend(mine)
-            errors[0] += failed
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    now = time.perf_counter()
-    window.extend([now + warmup, now + warmup + seconds])
-    start_line.wait()
-    for thread in threads:
-        thread.join(timeout=warmup + seconds + 30)
-    return Rate(requests=len(counted), errors=errors[0], seconds=seconds, latencies=tuple(counted))
-
-
-def _merged(rates: list[Rate]) -> Rate:
-    return Rate(
-        requests=sum(r.requests for r in rates),
-        errors=sum(r.errors for r in rates),
-        seconds=sum(r.seconds for r in rates),
-        latencies=tuple(x for r in rates for x in r.latencies),
-    )
 
 
 def _post_once(server: Server, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
@@ -157,10 +87,11 @@ def run(ctx: Context) -> list[Figure]:
         if status != 200 or (answer.get("allowed"), answer.get("grant")) != (True, grant.pk):
             raise AssertionError(f"{PATH} over HTTP answered {status}: {answer}\n{server.log_tail()}")
         measured: tuple[list[Rate], list[Rate]] = ([], [])
+        pace = {"connections": CONNECTIONS, "seconds": seconds, "warmup": 0.25}
         for _ in range(rounds):
-            measured[0].append(_rate(server, "POST", PATH, body=body, headers=headers, seconds=seconds))
-            measured[1].append(_rate(server, "GET", PING, seconds=seconds))
-    checks, ping = _merged(measured[0]), _merged(measured[1])
+            measured[0].append(server.rate(PATH, method="POST", body=body, headers=headers, **pace))
+            measured[1].append(server.rate(PING, **pace))
+    checks, ping = merged(measured[0]), merged(measured[1])
     if checks.requests == 0 or checks.errors or ping.errors:
         raise AssertionError(f"{checks.requests} checks, {checks.errors} check errors, {ping.errors} ping errors")
     grant.refresh_from_db()
