@@ -23,7 +23,8 @@ from rest_framework.test import APIClient
 
 from access import services
 from access.models import Grant
-from bench.core import Case, Context, Figure, Rate, Server, auth_headers, count_queries, http_server, merged
+from bench.core import Case, Context, Figure, count_queries
+from bench.server import Rate, Server, auth_headers, http_server, merged
 from portal import permissions
 from portal.models import DataAsset
 

@@ -7,7 +7,8 @@ a case measures its endpoint and ``/bench/ping`` on the same server.
 
 from __future__ import annotations
 
-from bench.core import Case, Context, Figure, http_server
+from bench.core import Case, Context, Figure
+from bench.server import http_server
 
 WORKERS, THREADS, CONNECTIONS = 2, 2, 4
 
