@@ -13,14 +13,19 @@ from portal.admin import UserAdmin as PortalUserAdmin
 from portal.web import admin_errors
 
 
-class DecisionInline(admin.TabularInline):
-    model = Decision
+class HistoryInline(admin.TabularInline):
+    """Rows of a record's history, shown and never edited."""
+
     extra = 0
     can_delete = False
-    readonly_fields = ["reviewer", "outcome", "comment", "created_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class DecisionInline(HistoryInline):
+    model = Decision
+    readonly_fields = ["reviewer", "outcome", "comment", "created_at"]
 
 
 @admin.register(AccessRequest)
@@ -34,14 +39,9 @@ class AccessRequestAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-class ExtensionInline(admin.TabularInline):
+class ExtensionInline(HistoryInline):
     model = GrantExtension
-    extra = 0
-    can_delete = False
     readonly_fields = ["request", "previous_expires_at", "new_expires_at", "created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ReasonForm(forms.Form):

@@ -15,12 +15,11 @@ from django_filters.widgets import BooleanWidget
 from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
 from portal import permissions
 from portal.errors import NotFound
-from portal.models import DataAsset
-from portal.selectors import MAX_ID, is_id
+from portal.selectors import MAX_ID, assets_reviewable_by, is_id
 
 
 def _reviewed_assets(user) -> QuerySet:
-    return permissions.visible(user, "portal.review_dataasset", DataAsset.objects.all()).values("pk")
+    return assets_reviewable_by(user).values("pk")
 
 
 def _visible(user, qs: QuerySet, view_perm: str, owner_field: str) -> QuerySet:

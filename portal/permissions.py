@@ -14,11 +14,8 @@ and :func:`get_visible` (404 for missing and invisible alike).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.contrib.auth.models import Permission
 from django.db.models import Model, QuerySet
-from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, get_objects_for_user, get_users_with_perms, remove_perm
 
 from portal.errors import Forbidden, NotFound
@@ -82,15 +79,6 @@ def object_permission_model(obj_or_model, *, group: bool = False):
 def permission(perm: str) -> Permission:
     app_label, codename = perm.split(".", 1)
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
-
-
-def checker(user, objects: Iterable[Model] | QuerySet) -> ObjectPermissionChecker:
-    """A checker with the user's permissions on ``objects`` prefetched: for loops in pages."""
-    check = ObjectPermissionChecker(user)
-    objects = list(objects)
-    if objects:
-        check.prefetch_perms(objects)
-    return check
 
 
 def in_role(user, *groups: str) -> bool:

@@ -66,6 +66,16 @@ def request_create(
     return request
 
 
+def _tell_requester(request: AccessRequest, event: str) -> None:
+    """Mail the requester that their request was approved, denied or lapsed (once per request and event)."""
+    notifications.notify(
+        key=f"access-request-{event}:{request.pk}",
+        to=[request.requester],
+        template=f"access/request_{event}",
+        context=mail.request_context(request),
+    )
+
+
 def _lock(request: AccessRequest) -> AccessRequest:
     # Two reviewers deciding at once: the second waits here, then sees the first one's outcome.
     return AccessRequest.objects.select_for_update(of=("self",)).select_related("asset", "requester").get(pk=request.pk)
@@ -120,12 +130,7 @@ def request_approve(*, actor, request: AccessRequest, comment: str = "") -> Acce
         target=request,
         details={"approvals": approvals, "grant": request.grant_id, "comment": comment},
     )
-    notifications.notify(
-        key=f"access-request-approved:{request.pk}",
-        to=[request.requester],
-        template="access/request_approved",
-        context=mail.request_context(request),
-    )
+    _tell_requester(request, "approved")
     return request
 
 
@@ -138,12 +143,7 @@ def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessR
     request.status, request.decided_at = AccessRequest.Status.DENIED, timezone.now()
     request.save(update_fields=["status", "decided_at"])
     audit.record(actor=actor, action="access.request.denied", target=request, details={"comment": comment})
-    notifications.notify(
-        key=f"access-request-denied:{request.pk}",
-        to=[request.requester],
-        template="access/request_denied",
-        context=mail.request_context(request),
-    )
+    _tell_requester(request, "denied")
     return request
 
 
@@ -183,10 +183,5 @@ def requests_lapse(*, now=None, batch_size: int = 1000) -> int:
                 entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
             )
             for r in batch:
-                notifications.notify(
-                    key=f"access-request-lapsed:{r.pk}",
-                    to=[r.requester],
-                    template="access/request_lapsed",
-                    context=mail.request_context(r),
-                )
+                _tell_requester(r, "lapsed")
             total += len(batch)
