@@ -31,10 +31,14 @@ def is_id(value) -> bool:
     return str(value).isdecimal() and int(value) <= MAX_ID
 
 
-def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:
-    # Reviewers are users holding review_dataasset on the asset; one prefetch for the page.
+def with_reviewers(qs: QuerySet, through: str = "") -> QuerySet:
+    """Prefetch each asset's reviewers (users holding review_dataasset on it) as ``review_perms``: one query.
+
+    ``through`` reaches the asset from another model, e.g. ``"asset__"`` on access requests.
+    """
     perms = DataAssetUserObjectPermission.objects.filter(permission__codename="review_dataasset").select_related("user")
-    return qs.prefetch_related(Prefetch("dataassetuserobjectpermission_set", queryset=perms, to_attr="review_perms"))
+    lookup = f"{through}dataassetuserobjectpermission_set"
+    return qs.prefetch_related(Prefetch(lookup, queryset=perms, to_attr="review_perms"))
 
 
 def asset_reviewers(asset: DataAsset) -> list:
@@ -54,7 +58,7 @@ def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> Qu
         qs = permissions.visible(user, "portal.use_dataasset", qs)
     elif not user.is_authenticated:
         qs = qs.none()
-    return AssetFilter(filters or {}, queryset=_with_reviewers(qs)).qs
+    return AssetFilter(filters or {}, queryset=with_reviewers(qs)).qs
 
 
 def asset_get(*, user, pk) -> DataAsset:

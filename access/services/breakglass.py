@@ -6,8 +6,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from access import mail, policy
-from access.models import BREAK_GLASS_MAX_HOURS, BREAK_GLASS_REVIEW_HOURS, MIN_JUSTIFICATION, Grant, Scope
-from access.services.grants import active_grant_filter, grant_issue, revoke_locked
+from access.models import (
+    BREAK_GLASS_DEFAULT_HOURS,
+    BREAK_GLASS_MAX_HOURS,
+    BREAK_GLASS_REVIEW_HOURS,
+    BREAK_GLASS_SCOPE_MESSAGE,
+    BREAK_GLASS_SCOPES,
+    MIN_JUSTIFICATION,
+    Grant,
+)
+from access.services.grants import grant_issue, revoke_locked
 from portal import audit, notifications, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import PRIVACY_OFFICERS, DataAsset
@@ -19,13 +27,16 @@ def _reviewers_and_officers(asset: DataAsset) -> list:
 
 
 @transaction.atomic
-def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS):
-    """Immediate access for at most four hours; reviewers and privacy officers are told at once."""
+def break_glass_open(
+    *, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_DEFAULT_HOURS
+):
+    """Immediate ``use`` or ``admin`` access (never export) for at most four hours; reviewers and
+    privacy officers are told at once."""
     if not actor.is_active:
         raise Forbidden("Inactive users cannot take access.")
     errors = {}
-    if scope not in Scope.values:
-        errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."
+    if scope not in BREAK_GLASS_SCOPES:
+        errors["scope"] = BREAK_GLASS_SCOPE_MESSAGE
     if len((justification or "").strip()) < MIN_JUSTIFICATION:
         errors["justification"] = f"Explain the emergency in at least {MIN_JUSTIFICATION} characters."
     if not 1 <= hours <= BREAK_GLASS_MAX_HOURS:
@@ -33,7 +44,7 @@ def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str,
     if errors:
         raise ValidationError(fields=errors)
     # A grant past its expiry is no access, swept or not (grant_issue ends it).
-    held = Grant.objects.filter(active_grant_filter(), user=actor, asset=asset, scope=scope).first()
+    held = Grant.objects.active().filter(user=actor, asset=asset, scope=scope).first()
     if held is not None:
         raise Conflict(f"You already hold {scope} access to {asset} until {held.expires_at:%Y-%m-%d %H:%M} UTC.")
     grant = grant_issue(
@@ -86,7 +97,7 @@ def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "
         target=grant,
         details={"outcome": grant.review_outcome, "comment": grant.review_comment},
     )
-    if not justified and grant.status == Grant.Status.ACTIVE:
+    if not justified and grant.is_active():
         # The grant is locked above and the reviewer authorised to judge it: ending it needs no other right.
         revoke_locked(actor=actor, grant=grant, reason=f"Break-glass use found unjustified: {grant.review_comment}")
     return grant
