@@ -13,7 +13,7 @@ from django import forms
 from access.models import (
     BREAK_GLASS_DEFAULT_HOURS,
     BREAK_GLASS_MAX_HOURS,
-    BREAK_GLASS_SCOPES,
+    BREAK_GLASS_SCOPE_CHOICES,
     DEFAULT_REQUEST_DAYS,
     MIN_JUSTIFICATION,
     Scope,
@@ -57,9 +57,7 @@ class RequestForm(_Form):
 
 class BreakGlassForm(_Form):
     auto_id = "breakglass_%s"
-    scope = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in BREAK_GLASS_SCOPES], initial=Scope.USE, label="Scope"
-    )
+    scope = forms.ChoiceField(choices=BREAK_GLASS_SCOPE_CHOICES, initial=Scope.USE, label="Scope")
     hours = forms.TypedChoiceField(
         label="For how long",
         coerce=int,

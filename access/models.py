@@ -50,6 +50,7 @@ DEFAULT_REQUEST_DAYS = 14
 BREAK_GLASS_DEFAULT_HOURS = 1
 # Bulk export is what the contact-data leak was: never taken in an emergency.
 BREAK_GLASS_SCOPES = (Scope.USE, Scope.ADMIN)
+BREAK_GLASS_SCOPE_CHOICES = [(s.value, s.label) for s in BREAK_GLASS_SCOPES]
 BREAK_GLASS_SCOPE_MESSAGE = "Break-glass gives use or admin access, never export."
 DENY_REASON_MESSAGE = "Say why you deny this request; the requester is told."
 BREAK_GLASS_REVIEW_HOURS = 24

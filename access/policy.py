@@ -89,9 +89,7 @@ def awaiting(request: AccessRequest, *, admins=None) -> list:
         return eligible
     decided = _decided(request) | {u.pk for u in eligible}
     admins = permissions.role_members(ACCESS_ADMINS) if admins is None else admins
-    return eligible + [
-        a for a in admins if _may_hold_a_say(a) and a.pk != request.requester_id and a.pk not in decided
-    ]
+    return eligible + [a for a in admins if _may_hold_a_say(a) and a.pk != request.requester_id and a.pk not in decided]
 
 
 def with_awaiting(requests) -> list[AccessRequest]:

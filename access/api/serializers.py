@@ -13,8 +13,8 @@ from access import policy
 from access.models import (
     BREAK_GLASS_DEFAULT_HOURS,
     BREAK_GLASS_MAX_HOURS,
+    BREAK_GLASS_SCOPE_CHOICES,
     BREAK_GLASS_SCOPE_MESSAGE,
-    BREAK_GLASS_SCOPES,
     DENY_REASON_MESSAGE,
     AccessRequest,
     Decision,
@@ -187,14 +187,12 @@ class BreakGlassReviewInputSerializer(serializers.Serializer):
 class BreakGlassInputSerializer(serializers.Serializer):
     asset = serializers.PrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
     scope = serializers.ChoiceField(
-        choices=[(s.value, s.label) for s in BREAK_GLASS_SCOPES],
+        choices=BREAK_GLASS_SCOPE_CHOICES,
         error_messages={"invalid_choice": BREAK_GLASS_SCOPE_MESSAGE},
         help_text="`use` or `admin`; never `export`.",
     )
     justification = serializers.CharField(help_text="The emergency, in at least 20 characters.")
-    hours = serializers.IntegerField(
-        min_value=1, max_value=BREAK_GLASS_MAX_HOURS, default=BREAK_GLASS_DEFAULT_HOURS
-    )
+    hours = serializers.IntegerField(min_value=1, max_value=BREAK_GLASS_MAX_HOURS, default=BREAK_GLASS_DEFAULT_HOURS)
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}]})
