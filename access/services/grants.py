@@ -34,6 +34,7 @@ def grant_issue(
     """
     now = timezone.now()
     expires_at = now + (timedelta(hours=hours) if hours else timedelta(days=days))
+    # The row still *marked* active (at most one, by constraint), even past its expiry: ended below.
     grant = (
         Grant.objects.select_for_update()
         .filter(user=user, asset=asset, scope=scope, status=Grant.Status.ACTIVE)
