@@ -61,9 +61,10 @@ def test_two_reviewers_deciding_one_confidential_request_at_once_make_one_outcom
     asset = DataAssetFactory(sensitivity="confidential", reviewers=[rita, ravi])
     request = services.request_create(actor=requester, asset=asset, scope="use", justification=WHY, duration_days=30)
 
+    # A denial needs a reason; an approval takes the same comment.
     results = race(
-        lambda: getattr(services, f"request_{first}")(actor=rita, request=request),
-        lambda: getattr(services, f"request_{second}")(actor=ravi, request=request),
+        lambda: getattr(services, f"request_{first}")(actor=rita, request=request, comment="Rita's view."),
+        lambda: getattr(services, f"request_{second}")(actor=ravi, request=request, comment="Ravi's view."),
     )
 
     conflicts = [r for r in results if isinstance(r, Conflict)]
