@@ -257,6 +257,9 @@ class ConfirmView(PortalViewMixin, TemplateView):
         return self.show(obj, form, next_url=request.POST.get("next", ""))
 
     def show(self, obj, form, *, next_url: str):
+        # ``next`` comes from the query string and becomes a link: only a path on this site.
+        if not url_has_allowed_host_and_scheme(next_url, {self.request.get_host()}):
+            next_url = ""
         context = {"object": obj, "form": form, self.form_name: form, "next": next_url, **self.describe(obj)}
         return self.render_to_response(self.get_context_data(**context))
 

@@ -288,6 +288,16 @@ def test_deny_shows_what_will_happen_then_needs_a_reason_then_denies(web_of, emp
     assert fresh(req).status == "denied"
 
 
+@pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example/"])
+def test_the_confirmation_page_links_back_only_within_the_site(web_of, employee, reviewer, asset, target):
+    req = ask(employee, asset)
+
+    html = web_of(reviewer).get(f"/access/requests/{req.pk}/deny/", {"next": target}).content.decode()
+
+    assert target not in html
+    assert f'href="/access/requests/{req.pk}/">Go back' in html
+
+
 def test_the_deny_page_is_403_to_who_may_not_decide_and_404_to_who_may_not_see(
     web_of, employee, auditor, outsider, asset
 ):
