@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -310,6 +311,10 @@ class TokenAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Delete the selected tokens (audited)")
     def delete_tokens(self, request, queryset):
+        if request.POST.get("select_across") != "1":
+            # DRF's proxy shows the user's id as each row's pk, so the admin's own pk filter finds nothing.
+            ids = [v for v in request.POST.getlist(ACTION_CHECKBOX_NAME) if selectors.is_id(v)]
+            queryset = TokenProxy.objects.filter(user_id__in=ids)
         try:
             count = users.tokens_delete(actor=request.user, tokens=list(queryset))
         except DomainError as exc:

@@ -165,11 +165,12 @@ def token_issue(*, actor, user, rotate: bool = False) -> Token:
 @transaction.atomic
 def tokens_delete(*, actor, tokens) -> int:
     """Delete API tokens (all or none); each deletion is audited against its user."""
-    tokens = list(Token.objects.select_for_update().filter(pk__in=[t.pk for t in tokens]).select_related("user"))
+    # By key: DRF's admin proxy answers the user's id as its pk.
+    tokens = list(Token.objects.select_for_update().filter(key__in=[t.key for t in tokens]).select_related("user"))
     for token in tokens:
         if actor.pk != token.user_id:
             _require_may_change(actor, token.user)
-    Token.objects.filter(pk__in=[t.pk for t in tokens]).delete()
+    Token.objects.filter(key__in=[t.key for t in tokens]).delete()
     audit.record_many(
         actor=actor,
         entries=[audit.Entry("portal.token.deleted", t.user, {"key_prefix": t.key[:4]}) for t in tokens],

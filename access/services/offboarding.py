@@ -46,8 +46,11 @@ def revoke_active_grants(*, actor, user, reason: str, now) -> dict:
 
 
 def preview_pending_requests(user) -> dict:
-    return {"label": "Pending access requests (cancelled)", "items": list(_pending(user).select_related("asset"))}
+    return {
+        "label": "Pending access requests (cancelled)",
+        "items": list(_pending(user).select_related("requester", "asset")),
+    }
 
 
 def preview_active_grants(user) -> dict:
-    return {"label": "Active grants (revoked)", "items": list(_active(user).select_related("asset"))}
+    return {"label": "Active grants (revoked)", "items": list(_active(user).select_related("user", "asset"))}
