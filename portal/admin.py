@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from portal import offboarding, permissions, selectors, services, users
@@ -300,13 +301,13 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(TokenProxy)
-class TokenAdmin(ReadOnlyAdmin):
-    """API tokens: issued from the user page ("Issue API token"); deleted here, audited."""
+class TokenAdmin(ReadOnlyAdmin, DRFTokenAdmin):
+    """API tokens: issued from the user page ("Issue API token"); deleted here, audited. Keys are not listed."""
 
     list_display = ["user", "created"]
-    search_fields = ["user__username"]
     list_select_related = ["user"]
     fields = ["user", "created"]
+    autocomplete_fields: list = []
     actions = ["delete_tokens"]
 
     @admin.action(description="Delete the selected tokens (audited)")

@@ -276,3 +276,28 @@ def test_guardian_object_permission_pages_are_gone(admin_web, asset):
     assert admin_web.get(f"/admin/portal/dataasset/{asset.pk}/permissions/").status_code in (302, 404)
     page = admin_web.get(f"/admin/portal/dataasset/{asset.pk}/change/").content.decode()
     assert "/permissions/" not in page
+
+
+def test_every_admin_list_add_and_change_page_renders(admin_web, asset, employee):
+    from django.contrib import admin
+
+    Token.objects.create(user=employee)
+    make_grant(employee, asset)
+    AccessRequestFactory(requester=employee, asset=asset)
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        assert admin_web.get(base).status_code == 200, base
+        if model_admin.has_add_permission(_request_of(admin_web)):
+            assert admin_web.get(f"{base}add/").status_code == 200, base
+        obj = model_admin.get_queryset(_request_of(admin_web)).first()
+        if obj is not None:
+            assert admin_web.get(f"{base}{obj.pk}/change/").status_code == 200, base
+
+
+def _request_of(web):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = User.objects.get(username="root")
+    return request
