@@ -211,7 +211,7 @@ class UserAdmin(ServiceAdminMixin, BaseUserAdmin):
                 actor=actor,
                 user=obj,
                 groups=data["groups"] if "groups" in data else obj.groups.all(),
-                permissions_=data.get("user_permissions") if "user_permissions" in data else None,
+                direct_permissions=data.get("user_permissions") if "user_permissions" in data else None,
                 reason=data.get("reason", ""),
             )
         flags = {f: data[f] for f in users.FLAG_FIELDS if f in changed}
@@ -294,7 +294,6 @@ class GroupAdmin(ReadOnlyAdmin):
 
     list_display = ["name"]
     search_fields = ["name"]
-    filter_horizontal = ["permissions"]
 
 
 admin.site.unregister(TokenProxy)

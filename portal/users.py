@@ -43,7 +43,10 @@ def user_create(*, actor, username: str, password: str | None = None, **profile)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(fields={"username": "A user with this name already exists."})
     user = User(username=username, **{k: v for k, v in profile.items() if k in PROFILE_FIELDS})
-    user.set_password(password) if password else user.set_unusable_password()
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
     user.save()
     audit.record(actor=actor, action="portal.user.created", target=user, details={"username": username})
     return user
@@ -104,15 +107,15 @@ def _names(rows) -> list[str]:
 
 
 @transaction.atomic
-def user_set_roles(*, actor, user, groups, permissions_=None, reason: str = ""):
-    """Set the user's role groups (and, with ``permissions_``, their direct global permissions)."""
+def user_set_roles(*, actor, user, groups, direct_permissions=None, reason: str = ""):
+    """Set the user's role groups (and, with ``direct_permissions``, their direct global permissions)."""
     user = offboarding.lock_user(user.pk)
     wanted_groups = set(groups)
     current_groups = set(user.groups.all())
     changes = {"added": _names(wanted_groups - current_groups), "removed": _names(current_groups - wanted_groups)}
     wanted_perms = current_perms = set()
-    if permissions_ is not None:
-        wanted_perms = set(permissions_)
+    if direct_permissions is not None:
+        wanted_perms = set(direct_permissions)
         current_perms = set(user.user_permissions.select_related("content_type"))
         changes["permissions_added"] = _names(wanted_perms - current_perms)
         changes["permissions_removed"] = _names(current_perms - wanted_perms)
@@ -124,7 +127,7 @@ def user_set_roles(*, actor, user, groups, permissions_=None, reason: str = ""):
         raise Conflict(f"{offboarding.access_refusal(user)} Reinstate them first.")
     user.groups.remove(*(current_groups - wanted_groups))
     user.groups.add(*(wanted_groups - current_groups))
-    if permissions_ is not None:
+    if direct_permissions is not None:
         user.user_permissions.remove(*(current_perms - wanted_perms))
         user.user_permissions.add(*(wanted_perms - current_perms))
     audit.record(
@@ -146,18 +149,18 @@ def token_issue(*, actor, user, rotate: bool = False) -> Token:
         _require_may_change(actor, user)
     user = offboarding.lock_user(user.pk)
     offboarding.require_may_hold_access(user)
-    token = Token.objects.filter(user=user).first()
-    if token is not None and not rotate:
-        return token
-    if token is not None:
-        token.delete()
+    old = Token.objects.filter(user=user).first()
+    if old is not None and not rotate:
+        return old
+    if old is not None:
+        old.delete()
     token = Token.objects.create(user=user)
     audit.record(
         actor=actor,
         action="portal.token.issued",
         target=user,
         # Never the key itself: the log is read by many.
-        details={"rotated": rotate and token is not None, "key_prefix": token.key[:4]},
+        details={"replaced": old is not None, "key_prefix": token.key[:4]},
     )
     return token
 

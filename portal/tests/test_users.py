@@ -61,7 +61,7 @@ def test_setting_the_same_roles_again_changes_and_records_nothing(root, access_a
 
 def test_direct_permissions_are_roles_too(root, employee):
     check = permissions.permission("access.check_access")
-    users.user_set_roles(actor=root, user=employee, groups=[], permissions_=[check])
+    users.user_set_roles(actor=root, user=employee, groups=[], direct_permissions=[check])
     [event] = events("portal.user.roles_changed")
     assert event.details["permissions_added"] == ["access.check_access"]
 
