@@ -184,3 +184,14 @@ def test_user_revoke_all_is_the_same_service(access_admin, leaver, waiting):
     assert services.user_revoke_all(actor=access_admin, user=leaver, reason="Incident INC-2026-0001.") == 1
     assert set(AccessRequest.objects.values_list("status", flat=True)) == {"cancelled"}
     assert UserFactory._meta.model.objects.get(pk=leaver.pk).offboarded_at is not None
+
+
+def test_an_offboarded_person_asking_in_the_browser_sees_why_on_the_form(web_of, access_admin, leaver, asset):
+    offboarding.user_offboard(actor=access_admin, user=leaver, reason="Leaver.")
+    body = {"scope": "use", "duration_days": 7, "justification": JUSTIFICATION}
+
+    response = web_of(leaver).post(f"/access/assets/{asset.pk}/request/", body)
+
+    assert response.status_code == 200
+    assert "was offboarded" in response.content.decode()
+    assert not AccessRequest.objects.exists()
