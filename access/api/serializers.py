@@ -147,6 +147,7 @@ class ErrorSerializer(serializers.Serializer):
 
 class RevokedCountSerializer(serializers.Serializer):
     revoked = serializers.IntegerField(help_text="How many active grants were revoked.")
+    cancelled = serializers.IntegerField(help_text="How many pending requests were cancelled.")
 
 
 # --- Input ----------------------------------------------------------------

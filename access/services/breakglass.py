@@ -16,7 +16,7 @@ from access.models import (
     Grant,
 )
 from access.services.grants import grant_issue, revoke_locked
-from portal import audit, notifications, permissions
+from portal import audit, notifications, offboarding, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import PRIVACY_OFFICERS, DataAsset
 
@@ -32,8 +32,7 @@ def break_glass_open(
 ):
     """Immediate ``use`` or ``admin`` access (never export) for at most four hours; reviewers and
     privacy officers are told at once."""
-    if not actor.is_active:
-        raise Forbidden("Inactive users cannot take access.")
+    offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = {}
     if scope not in BREAK_GLASS_SCOPES:
         errors["scope"] = BREAK_GLASS_SCOPE_MESSAGE

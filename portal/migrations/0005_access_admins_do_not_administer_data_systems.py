@@ -20,7 +20,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # After portal 0004 (people) once merged; on this branch 0002 is the latest.
-    dependencies = [("portal", "0002_roles")]
+    dependencies = [("portal", "0004_offboarding")]
 
     operations = [migrations.RunPython(forwards, backwards)]
