@@ -202,3 +202,10 @@ def test_the_usable_filter_uses_the_same_queries_at_10_and_1000_grants(web_of, e
         return len(context)
 
     assert queries(10) == queries(1000)
+
+
+def test_offboarding_counts_only_what_is_still_held(access_admin, employee, unswept):
+    assert services.user_revoke_all(actor=access_admin, user=employee, reason="Left the company.") == 0
+    unswept.refresh_from_db()
+    assert unswept.status == "active"  # the sweep's to end; it gives nothing meanwhile
+    assert services.grants_expire() == 1
