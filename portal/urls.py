@@ -15,3 +15,8 @@ urlpatterns = [
     path("api/", include("portal.api.urls")),
     path("api/", include("access.api.urls")),
 ]
+
+handler400 = "portal.web.bad_request"
+handler403 = "portal.web.permission_denied"
+handler404 = "portal.web.page_not_found"
+handler500 = "portal.web.server_error"

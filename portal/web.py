@@ -7,11 +7,15 @@ from contextlib import contextmanager
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 
 from portal.errors import DomainError, Forbidden, NotFound
+
+RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
 
 def apply_to_form(form, exc: DomainError) -> None:
@@ -43,6 +47,10 @@ class PortalViewMixin(LoginRequiredMixin):
         except DomainError as exc:
             messages.error(request, exc.message)
             return back(request)
+        except IntegrityError:
+            # A race the service did not name (those raise Conflict): a message, never a 500.
+            messages.error(request, RACE_MESSAGE)
+            return back(request)
 
 
 @contextmanager
@@ -65,3 +73,32 @@ def locked_out(request, credentials, *args, **kwargs):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
+
+
+# --- Error handlers (portal/urls.py): JSON under /api/, the HTML page elsewhere ---------
+
+
+def _api_error(request, status: int, message: str, code: str):
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": code}, status=status)
+    return None
+
+
+def bad_request(request, exception=None):
+    return _api_error(request, 400, "Bad request.", "bad_request") or defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    return _api_error(request, 403, "You may not do this.", "forbidden") or defaults.permission_denied(
+        request, exception
+    )
+
+
+def page_not_found(request, exception=None):
+    return _api_error(request, 404, "Not found.", "not_found") or defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    return _api_error(request, 500, "Server error. It has been logged.", "server_error") or defaults.server_error(
+        request
+    )

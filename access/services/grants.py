@@ -4,14 +4,15 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from access import mail, policy
-from access.models import EXPIRY_WARNING_DAYS, SCOPE_PERMISSION, Grant, GrantExtension
+from access.models import EXPIRY_WARNING_DAYS, MAX_COMMENT, SCOPE_PERMISSION, Grant, GrantExtension
 from portal import audit, notifications, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
+from portal.limits import too_long
 from portal.models import DataAsset
 
 
@@ -70,16 +71,24 @@ def grant_issue(
             grant.expires_at, grant.expiry_warned_at = expires_at, None
             grant.save(update_fields=["expires_at", "expiry_warned_at"])
         return grant
-    grant = Grant.objects.create(
-        user=user,
-        asset=asset,
-        scope=scope,
-        origin=origin,
-        request=request,
-        justification=justification or getattr(request, "justification", ""),
-        granted_at=now,
-        expires_at=expires_at,
-    )
+    try:
+        with transaction.atomic():
+            grant = Grant.objects.create(
+                user=user,
+                asset=asset,
+                scope=scope,
+                origin=origin,
+                request=request,
+                justification=justification or getattr(request, "justification", ""),
+                granted_at=now,
+                expires_at=expires_at,
+            )
+    except IntegrityError as exc:
+        # Another approval or break-glass created this grant at the same moment (one_active_grant_per_scope):
+        # the lock above found no row to wait on. The caller's whole change rolls back; a retry extends it.
+        raise Conflict(
+            f"{user} was given {scope} access to {asset} at this same moment. Reload and try again."
+        ) from exc
     permissions.assign(SCOPE_PERMISSION[scope], user, asset)
     audit.record(
         actor=actor,
@@ -143,6 +152,8 @@ def grant_revoke(*, actor, grant: Grant, reason: str) -> Grant:
         raise Forbidden(refusal)
     if not reason or not reason.strip():
         raise ValidationError(fields={"reason": "Say why this access is being revoked."})
+    if message := too_long(reason, MAX_COMMENT):
+        raise ValidationError(fields={"reason": message})
     if grant.status != Grant.Status.ACTIVE:
         raise Conflict(f"This grant is already {grant.get_status_display().lower()}.")
     return revoke_locked(actor=actor, grant=grant, reason=reason.strip())
@@ -181,6 +192,8 @@ def user_revoke_all(*, actor, user, reason: str, action: str = "access.user.revo
     )
     if not reason or not reason.strip():
         raise ValidationError(fields={"reason": "Say why all access is being revoked."})
+    if message := too_long(reason, MAX_COMMENT):
+        raise ValidationError(fields={"reason": message})
     user = get_user_model().objects.select_for_update().get(pk=user.pk)
     grants = list(Grant.objects.select_for_update().filter(user=user, status=Grant.Status.ACTIVE).order_by("pk"))
     if grants:
