@@ -17,18 +17,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portal.api.parsers import PayloadTooLarge
 from portal.errors import Conflict, DomainError
 
 log = logging.getLogger(__name__)
 
 # What a constraint refused: another request changed the same rows at the same moment.
 RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "too_large"
 
 
 def _flatten(data, prefix: str = "") -> dict[str, list[str]]:

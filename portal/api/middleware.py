@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import JsonResponse
 
-from portal.api.exceptions import PayloadTooLarge, body
+from portal.api.exceptions import body
+from portal.api.parsers import PayloadTooLarge
 
 
 def is_api(request) -> bool:

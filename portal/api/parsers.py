@@ -6,10 +6,8 @@ import codecs
 import re
 
 from django.conf import settings
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, status
 from rest_framework.utils import json
-
-from portal.api.exceptions import PayloadTooLarge
 
 # No real client nests this deep; Python's json gives up near 1,000 levels with a RecursionError.
 MAX_JSON_DEPTH = 32
@@ -30,6 +28,12 @@ def json_depth(raw: bytes) -> int:
         elif first != ord('"'):
             depth -= 1
     return deepest
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
 
 
 class BoundedJSONParser(parsers.JSONParser):
