@@ -78,27 +78,39 @@ def locked_out(request, credentials, *args, **kwargs):
 # --- Error handlers (portal/urls.py): JSON under /api/, the HTML page elsewhere ---------
 
 
-def _api_error(request, status: int, message: str, code: str):
-    if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": message, "code": code}, status=status)
-    return None
+def is_api(request) -> bool:
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
+
+
+def _json_error(status: int, message: str, code: str) -> JsonResponse:
+    # The API's error shape (portal/api/exceptions.py), for answers that never reach a DRF view.
+    return JsonResponse({"detail": message, "code": code}, status=status)
+
+
+def api_not_found(request, *args, **kwargs):
+    """The last /api/ route: JSON even with DEBUG on, where Django would show its HTML 404 page."""
+    return _json_error(404, "Not found.", "not_found")
 
 
 def bad_request(request, exception=None):
-    return _api_error(request, 400, "Bad request.", "bad_request") or defaults.bad_request(request, exception)
+    if is_api(request):
+        return _json_error(400, "Bad request.", "bad_request")
+    return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):
-    return _api_error(request, 403, "You may not do this.", "forbidden") or defaults.permission_denied(
-        request, exception
-    )
+    if is_api(request):
+        return _json_error(403, "You may not do this.", "forbidden")
+    return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception=None):
-    return _api_error(request, 404, "Not found.", "not_found") or defaults.page_not_found(request, exception)
+    if is_api(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    return _api_error(request, 500, "Server error. It has been logged.", "server_error") or defaults.server_error(
-        request
-    )
+    if is_api(request):
+        return _json_error(500, "Server error. It has been logged.", "server_error")
+    return defaults.server_error(request)

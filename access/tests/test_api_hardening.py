@@ -156,7 +156,8 @@ def test_an_over_long_break_glass_justification_is_a_400_and_grants_nothing(clie
 
 
 def test_deep_json_on_an_access_endpoint_is_a_400_and_writes_nothing(client_of, employee, asset):
-    body = '{"asset": %d, "scope": "use", "justification": %s}' % (asset.pk, "[" * 1000 + "]" * 1000)
+    deep = "[" * 1000 + "]" * 1000
+    body = f'{{"asset": {asset.pk}, "scope": "use", "justification": {deep}}}'
     response = client_of(employee).generic("POST", "/api/access-requests/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"

@@ -7,10 +7,7 @@ from django.http import JsonResponse
 
 from portal.api.exceptions import body
 from portal.api.parsers import PayloadTooLarge
-
-
-def is_api(request) -> bool:
-    return request.path_info.startswith("/api/")
+from portal.web import is_api
 
 
 def body_limit(request) -> int:

@@ -17,7 +17,7 @@ from portal.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-MiB = 1024 * 1024
+MIB = 1024 * 1024
 
 
 @pytest.fixture(autouse=True)
@@ -101,14 +101,14 @@ def test_a_body_over_the_limit_is_a_413_before_sign_in(settings):
 
 
 def test_a_body_over_the_limit_is_a_413_when_signed_in_and_writes_nothing(client_of, access_admin):
-    body = json.dumps({"name": "Big", "sensitivity": "internal", "description": "x" * (2 * MiB)})
+    body = json.dumps({"name": "Big", "sensitivity": "internal", "description": "x" * (2 * MIB)})
     assert_json_error(post_raw(client_of(access_admin), "/api/assets/", body), 413, "too_large")
     assert not DataAsset.objects.exists()
     assert not AuditEvent.objects.exists()
 
 
 def test_the_limit_is_one_mebibyte_by_default(settings):
-    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == MiB
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == MIB
 
 
 def test_the_parser_stops_reading_at_the_limit_when_no_length_was_sent(settings):
@@ -121,7 +121,7 @@ def test_the_parser_stops_reading_at_the_limit_when_no_length_was_sent(settings)
 
 def test_a_form_encoded_body_over_the_limit_is_a_413_too():
     response = post_raw(
-        APIClient(), "/api/auth/token/", "username=" + "x" * (2 * MiB), "application/x-www-form-urlencoded"
+        APIClient(), "/api/auth/token/", "username=" + "x" * (2 * MIB), "application/x-www-form-urlencoded"
     )
     assert_json_error(response, 413, "too_large")
 
@@ -133,6 +133,12 @@ def test_a_form_encoded_body_over_the_limit_is_a_413_too():
 def test_an_unknown_api_path_is_a_json_404_signed_in_or_not(client_of, employee, path):
     assert_json_error(APIClient().get(path), 404, "not_found")
     assert_json_error(client_of(employee).post(path, {}, format="json"), 404, "not_found")
+
+
+def test_an_unknown_api_path_is_json_even_with_debug_on(settings, client_of, employee):
+    settings.DEBUG = True  # `make demo` runs so; Django's own 404 page would be HTML
+    assert_json_error(client_of(employee).get("/api/nope/"), 404, "not_found")
+    assert_json_error(APIClient().get("/api"), 404, "not_found")
 
 
 @pytest.mark.parametrize("pk", ["٦", "6.5", "-1", "+6", "1e3"])
