@@ -295,6 +295,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------
+CSRF_FAILURE_VIEW = "portal.web.csrf_failure"  # JSON under /api/
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True

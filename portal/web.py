@@ -11,7 +11,8 @@ from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from portal.errors import DomainError, Forbidden, NotFound
 
@@ -87,6 +88,7 @@ def _json_error(status: int, message: str, code: str) -> JsonResponse:
     return JsonResponse({"detail": message, "code": code}, status=status)
 
 
+@csrf_exempt  # it changes nothing; a POST to a path that does not exist is a 404, not a CSRF failure
 def api_not_found(request, *args, **kwargs):
     """The last /api/ route: JSON even with DEBUG on, where Django would show its HTML 404 page."""
     return _json_error(404, "Not found.", "not_found")
@@ -108,6 +110,12 @@ def page_not_found(request, exception=None):
     if is_api(request):
         return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    if is_api(request):
+        return _json_error(403, f"CSRF check failed: {reason}", "csrf_failed")
+    return csrf.csrf_failure(request, reason)
 
 
 def server_error(request):

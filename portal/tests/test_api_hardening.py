@@ -141,6 +141,17 @@ def test_an_unknown_api_path_is_json_even_with_debug_on(settings, client_of, emp
     assert_json_error(APIClient().get("/api"), 404, "not_found")
 
 
+def test_a_post_to_an_unknown_api_path_without_csrf_is_still_a_json_404(employee):
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(employee)
+    assert_json_error(browser.post("/api/nope/", {}, format="json"), 404, "not_found")
+
+
+def test_a_csrf_failure_under_the_api_is_json():
+    response = web.csrf_failure(RequestFactory().post("/api/anything/"), reason="CSRF cookie not set.")
+    assert_json_error(response, 403, "csrf_failed")
+
+
 @pytest.mark.parametrize("pk", ["٦", "6.5", "-1", "+6", "1e3"])
 def test_an_id_that_is_not_ascii_digits_is_no_such_path(client_of, employee, pk):
     assert_json_error(client_of(employee).get(f"/api/assets/{pk}/"), 404)
