@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from portal import audit, permissions
-from portal.errors import Conflict, ValidationError
+from portal.errors import ValidationError, conflict_on_constraint
 from portal.limits import length_errors
 from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity
 
@@ -38,12 +38,9 @@ def _check_asset(asset: DataAsset) -> None:
 
 
 def _save(asset: DataAsset) -> None:
-    try:
-        with transaction.atomic():
-            asset.save()
-    except IntegrityError as exc:
-        # Two admins naming assets alike at the same moment: the check above passed for both.
-        raise Conflict(fields={"name": "An asset with this name already exists."}) from exc
+    # Two admins naming assets alike at the same moment both pass _check_asset; the unique name settles it.
+    with conflict_on_constraint("An asset with this name already exists.", fields={"name": "Choose another name."}):
+        asset.save()
 
 
 def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, list[int]]:

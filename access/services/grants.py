@@ -4,14 +4,14 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from access import mail, policy
 from access.models import EXPIRY_WARNING_DAYS, MAX_COMMENT, SCOPE_PERMISSION, Grant, GrantExtension
 from portal import audit, notifications, permissions
-from portal.errors import Conflict, Forbidden, ValidationError
+from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
 from portal.limits import too_long
 from portal.models import DataAsset
 
@@ -71,24 +71,21 @@ def grant_issue(
             grant.expires_at, grant.expiry_warned_at = expires_at, None
             grant.save(update_fields=["expires_at", "expiry_warned_at"])
         return grant
-    try:
-        with transaction.atomic():
-            grant = Grant.objects.create(
-                user=user,
-                asset=asset,
-                scope=scope,
-                origin=origin,
-                request=request,
-                justification=justification or getattr(request, "justification", ""),
-                granted_at=now,
-                expires_at=expires_at,
-            )
-    except IntegrityError as exc:
-        # Another approval or break-glass created this grant at the same moment (one_active_grant_per_scope):
-        # the lock above found no row to wait on. The caller's whole change rolls back; a retry extends it.
-        raise Conflict(
-            f"{user} was given {scope} access to {asset} at this same moment. Reload and try again."
-        ) from exc
+    # Another approval or break-glass may create this grant at the same moment (one_active_grant_per_scope):
+    # the lock above found no row to wait on. The caller's whole change rolls back; a retry extends it.
+    with conflict_on_constraint(
+        f"{user} was given {scope} access to {asset} at this same moment. Reload and try again."
+    ):
+        grant = Grant.objects.create(
+            user=user,
+            asset=asset,
+            scope=scope,
+            origin=origin,
+            request=request,
+            justification=justification or getattr(request, "justification", ""),
+            granted_at=now,
+            expires_at=expires_at,
+        )
     permissions.assign(SCOPE_PERMISSION[scope], user, asset)
     audit.record(
         actor=actor,

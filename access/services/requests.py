@@ -17,7 +17,7 @@ from access.models import (
 )
 from access.services.grants import grant_issue
 from portal import audit, notifications
-from portal.errors import Conflict, Forbidden, ValidationError
+from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
 from portal.limits import too_long
 from portal.models import DataAsset
 
@@ -54,21 +54,18 @@ def request_create(
     ).exists()
     if duplicate:
         raise Conflict(f"You already have a pending request for {scope} access to {asset}.")
-    try:
-        with transaction.atomic():
-            request = AccessRequest.objects.create(
-                requester=actor,
-                asset=asset,
-                scope=scope,
-                justification=justification.strip(),
-                ticket=ticket.strip(),
-                duration_days=duration_days,
-                required_approvals=policy.required_approvals(asset),
-                created_at=timezone.now(),
-            )
-    except IntegrityError as exc:
-        # The same request sent twice at once: the check above passed for both (one_pending_request_per_scope).
-        raise Conflict(f"You already have a pending request for {scope} access to {asset}.") from exc
+    # The same request sent twice at once passes the check above twice; one_pending_request_per_scope keeps one.
+    with conflict_on_constraint(f"You already have a pending request for {scope} access to {asset}."):
+        request = AccessRequest.objects.create(
+            requester=actor,
+            asset=asset,
+            scope=scope,
+            justification=justification.strip(),
+            ticket=ticket.strip(),
+            duration_days=duration_days,
+            required_approvals=policy.required_approvals(asset),
+            created_at=timezone.now(),
+        )
     audit.record(
         actor=actor,
         action="access.request.created",
