@@ -246,3 +246,16 @@ def test_the_schema_shows_the_text_bounds(client_of, employee):
     asset_input = schema["components"]["schemas"]["AssetInputRequest"]["properties"]
     assert asset_input["description"]["maxLength"] == 5000
     assert asset_input["name"]["maxLength"] == 200
+
+
+def test_a_constraint_refusal_in_a_savepoint_is_a_conflict_and_the_transaction_goes_on():
+    from django.db import transaction
+
+    from portal.errors import Conflict, conflict_on_constraint
+    from portal.tests.factories import DataAssetFactory
+
+    DataAssetFactory(name="Voice recordings")
+    with transaction.atomic():
+        with pytest.raises(Conflict, match="already exists"), conflict_on_constraint("It already exists."):
+            DataAsset.objects.create(name="Voice recordings", max_grant_days=30)
+        assert DataAsset.objects.count() == 1  # still usable: only the savepoint rolled back
