@@ -14,7 +14,6 @@ from django_filters.widgets import BooleanWidget
 
 from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
 from portal import permissions
-from portal.errors import NotFound
 from portal.selectors import MAX_ID, assets_reviewable_by, is_id
 
 
@@ -28,13 +27,6 @@ def _visible(user, qs: QuerySet, view_perm: str, owner_field: str) -> QuerySet:
     if permissions.has(user, view_perm):
         return qs
     return qs.filter(Q(**{owner_field: user}) | Q(asset__in=_reviewed_assets(user)))
-
-
-def _get(qs: QuerySet, pk):
-    obj = qs.filter(pk=pk).first() if is_id(pk) else None
-    if obj is None:
-        raise NotFound()
-    return obj
 
 
 # --- Requests ---------------------------------------------------------------
@@ -78,7 +70,9 @@ def request_list(*, user, filters=None) -> QuerySet[AccessRequest]:
 
 def request_get(*, user, pk) -> AccessRequest:
     qs = _visible(user, AccessRequest.objects.all(), "access.view_accessrequest", "requester")
-    return _get(qs.select_related("requester", "asset", "grant").prefetch_related("decisions__reviewer"), pk)
+    return permissions.get_visible(
+        qs.select_related("requester", "asset", "grant").prefetch_related("decisions__reviewer"), pk
+    )
 
 
 def review_queue(*, user) -> QuerySet[AccessRequest]:
@@ -136,7 +130,7 @@ def grant_list(*, user, filters=None) -> QuerySet[Grant]:
 
 def grant_get(*, user, pk) -> Grant:
     qs = _visible(user, Grant.objects.all(), "access.view_grant", "user")
-    return _get(qs.select_related("user", "asset", "revoked_by", "reviewed_by", "request"), pk)
+    return permissions.get_visible(qs.select_related("user", "asset", "revoked_by", "reviewed_by", "request"), pk)
 
 
 def break_glass_queue(*, user) -> QuerySet[Grant]:

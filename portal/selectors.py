@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from portal import permissions
-from portal.errors import NotFound
-from portal.models import DataAsset, DataAssetUserObjectPermission, Sensitivity
+from portal.models import DataAsset, Sensitivity
 
 
 class AssetFilter(django_filters.FilterSet):
@@ -33,8 +32,7 @@ def is_id(value) -> bool:
 
 def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:
     # Reviewers are users holding review_dataasset on the asset; one prefetch for the page.
-    perms = DataAssetUserObjectPermission.objects.filter(permission__codename="review_dataasset").select_related("user")
-    return qs.prefetch_related(Prefetch("dataassetuserobjectpermission_set", queryset=perms, to_attr="review_perms"))
+    return permissions.prefetch_holders(qs, "portal.review_dataasset", to_attr="review_perms")
 
 
 def asset_reviewers(asset: DataAsset) -> list:
@@ -58,10 +56,7 @@ def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> Qu
 
 
 def asset_get(*, user, pk) -> DataAsset:
-    asset = asset_list(user=user).filter(pk=pk).first() if is_id(pk) else None
-    if asset is None:
-        raise NotFound()
-    return asset
+    return permissions.get_visible(asset_list(user=user), pk)
 
 
 def assets_reviewable_by(user) -> QuerySet[DataAsset]:

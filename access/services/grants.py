@@ -3,9 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection, transaction
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from access import mail, policy
@@ -99,9 +98,8 @@ def grant_issue(
 
 def _permission_ids() -> dict[str, int]:
     """The ``auth_permission`` id each scope's grant carries, in one query."""
-    codenames = {perm.split(".", 1)[1]: scope for scope, perm in SCOPE_PERMISSION.items()}
-    rows = Permission.objects.filter(content_type__app_label="portal", codename__in=codenames)
-    return {codenames[codename]: pk for pk, codename in rows.values_list("pk", "codename")}
+    ids = permissions.permission_ids(SCOPE_PERMISSION.values())
+    return {scope: ids[perm] for scope, perm in SCOPE_PERMISSION.items()}
 
 
 def _carried_permission(permission_ids: dict[str, int]) -> Case:
@@ -111,12 +109,10 @@ def _carried_permission(permission_ids: dict[str, int]) -> Case:
 
 def _remove_permissions(grant_ids: list[int], permission_ids: dict[str, int] | None = None) -> int:
     """Delete the guardian rows that the given (now ended) grants carried: one DELETE."""
-    carried_by = (
-        Grant.objects.filter(pk__in=grant_ids, user_id=OuterRef("user_id"), asset_id=OuterRef("content_object_id"))
-        .annotate(carried=_carried_permission(permission_ids or _permission_ids()))
-        .filter(carried=OuterRef("permission_id"))
+    ended = Grant.objects.filter(pk__in=grant_ids).annotate(
+        carried=_carried_permission(permission_ids or _permission_ids())
     )
-    return permissions.object_permission_model(DataAsset).objects.filter(Exists(carried_by)).delete()[0]
+    return permissions.remove_carried(DataAsset, ended, user="user_id", obj="asset_id", permission_id="carried")
 
 
 def _end(grants: list[Grant], *, status: str, actor, reason: str, action: str, now) -> None:
@@ -258,7 +254,7 @@ def _take_due_postgresql(*, now, after: int, limit: int, permission_ids: dict[st
     (user, permission, object) index of the permission table.
     """
     quote = connection.ops.quote_name
-    grants, perms = quote(Grant._meta.db_table), quote(permissions.object_permission_model(DataAsset)._meta.db_table)
+    grants, perms = quote(Grant._meta.db_table), quote(permissions.user_table(DataAsset))
     carried = " ".join("WHEN %s THEN %s" for _ in permission_ids)
     # Only quoted table names and placeholders are interpolated; every value is a parameter.
     sql = f"""
