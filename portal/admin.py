@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from guardian.admin import GuardedModelAdmin
 
 from portal import services
 from portal.models import AuditEvent, DataAsset, SentNotification, User
@@ -27,8 +26,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataAsset)
-class DataAssetAdmin(GuardedModelAdmin):
-    """Assets; the "Object permissions" page edits reviewers and grants' permissions."""
+class DataAssetAdmin(admin.ModelAdmin):
+    """Assets. No page writes permission rows directly: rights change through the services (STYLE.md §12)."""
 
     list_display = ["name", "sensitivity", "holds_personal_data", "max_grant_days"]
     list_filter = ["sensitivity", "holds_personal_data"]

@@ -1,5 +1,5 @@
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from portal import permissions
 from portal.errors import Forbidden, NotFound
@@ -148,7 +148,7 @@ def test_split_is_the_one_parser_of_a_permission_name():
     assert permissions.split("portal.use_dataasset") == ("portal", "use_dataasset")
     assert permissions.codename("access.view_grant") == "view_grant"
     for bad in ("use_dataasset", ".use", "portal."):
-        with pytest.raises(ValueError, match="app_label.codename"):
+        with pytest.raises(ValueError, match=r"app_label\.codename"):
             permissions.split(bad)
 
 
@@ -158,7 +158,7 @@ def test_permission_ids_answers_every_name_in_one_query(django_assert_num_querie
     with django_assert_num_queries(1):
         ids = permissions.permission_ids(names)
     assert ids == {name: permissions.permission(name).pk for name in names}
-    with pytest.raises(Exception, match="portal.fly_dataasset"):
+    with pytest.raises(Permission.DoesNotExist, match=r"portal\.fly_dataasset"):
         permissions.permission_ids([USE, "portal.fly_dataasset"])
 
 
