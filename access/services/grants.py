@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from access import mail, policy
 from access.models import EXPIRY_WARNING_DAYS, SCOPE_PERMISSION, Grant, GrantExtension
-from portal import audit, notifications, permissions
+from portal import audit, jobs, notifications, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import DataAsset
 
@@ -295,33 +295,31 @@ def _record_expired(ids: list[int], removed: int) -> None:
     )
 
 
-def grants_warn_expiring(*, now=None) -> int:
+def grants_warn_expiring(*, now=None, batch_size: int = jobs.BATCH_SIZE) -> int:
     """Tell grantees a week before their grant ends (periodic job; each grant warned once per expiry)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Grant.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                status=Grant.Status.ACTIVE,
-                expires_at__gt=now,
-                expires_at__lte=now + timedelta(days=EXPIRY_WARNING_DAYS),
-                expiry_warned_at__isnull=True,
-            )
-            .exclude(origin=Grant.Origin.BREAK_GLASS)
-            .select_related("user", "asset")
+    due = (
+        Grant.objects.filter(
+            status=Grant.Status.ACTIVE,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=EXPIRY_WARNING_DAYS),
+            expiry_warned_at__isnull=True,
         )
-        if not due:
-            return 0
-        Grant.objects.filter(pk__in=[g.pk for g in due]).update(expiry_warned_at=now)
-        audit.record(actor=None, action="access.grants.expiry_warned", details={"grants": [g.pk for g in due]})
-        for grant in due:
+        .exclude(origin=Grant.Origin.BREAK_GLASS)
+        .select_related("user", "asset")
+    )
+
+    def warn(batch: list[Grant]) -> None:
+        audit.record(actor=None, action="access.grants.expiry_warned", details={"grants": [g.pk for g in batch]})
+        for grant in batch:
             notifications.notify(
                 key=f"access-grant-expiring:{grant.pk}:{grant.expires_at:%Y%m%d%H%M}",
                 to=[grant.user],
                 template="access/grant_expiring",
                 context=mail.grant_context(grant),
             )
-    return len(due)
+
+    return jobs.run_batches(due=due, stamp={"expiry_warned_at": now}, effect=warn, batch_size=batch_size)
 
 
 def active_grant_filter(now=None) -> Q:
