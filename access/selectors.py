@@ -10,10 +10,10 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django_filters.widgets import BooleanWidget
 
 from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
 from portal import permissions
+from portal.params import BoolFilter
 from portal.selectors import MAX_ID, assets_reviewable_by, is_id
 
 
@@ -45,11 +45,9 @@ class RequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=AccessRequest.Status.choices)
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     asset = django_filters.NumberFilter(field_name="asset_id", min_value=1, max_value=MAX_ID)
-    # BooleanWidget: the spec's ``?reviewable=1`` (the default NullBooleanSelect reads "1" as "unknown").
-    mine = django_filters.BooleanFilter(method="filter_mine", label="Only my requests", widget=BooleanWidget())
-    reviewable = django_filters.BooleanFilter(
-        method="filter_reviewable", label="Only requests I may decide", widget=BooleanWidget()
-    )
+    # BoolFilter: the spec's ``?reviewable=1`` (django-filter's default reads "1" as "unknown").
+    mine = BoolFilter(method="filter_mine", label="Only my requests")
+    reviewable = BoolFilter(method="filter_reviewable", label="Only requests I may decide")
 
     class Meta:
         model = AccessRequest
@@ -90,7 +88,7 @@ class GrantFilter(django_filters.FilterSet):
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     origin = django_filters.ChoiceFilter(choices=Grant.Origin.choices)
     asset = django_filters.NumberFilter(field_name="asset_id", min_value=1, max_value=MAX_ID)
-    awaiting_review = django_filters.BooleanFilter(method="filter_awaiting_review", widget=BooleanWidget())
+    awaiting_review = BoolFilter(method="filter_awaiting_review")
 
     class Meta:
         model = Grant

@@ -20,10 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import reduce
 from operator import or_
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, ForeignObjectRel, Model, OuterRef, Prefetch, Q, QuerySet
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from guardian.shortcuts import assign_perm, get_objects_for_user, get_users_with_perms, remove_perm
 
 from portal.errors import Forbidden, NotFound
@@ -98,7 +100,8 @@ def remove(perm: str, who, obj: Model) -> None:
 
 def holders(perm: str, obj: Model) -> QuerySet:
     """Users holding ``perm`` directly on ``obj`` (not through a role)."""
-    return get_users_with_perms(obj, only_with_perms_in=[codename(perm)], with_group_users=True)
+    # Without attach_perms guardian answers a queryset of users, not a dict.
+    return cast(QuerySet, get_users_with_perms(obj, only_with_perms_in=[codename(perm)], with_group_users=True))
 
 
 def prefetch_holders(qs: QuerySet[M], perm: str, *, to_attr: str) -> QuerySet[M]:
@@ -106,18 +109,30 @@ def prefetch_holders(qs: QuerySet[M], perm: str, *, to_attr: str) -> QuerySet[M]
 
     Each object gets ``to_attr``: a list of permission rows, each with its ``user`` loaded.
     """
-    table = object_permission_model(qs.model)
+    relation = _direct_relation(qs.model, UserObjectPermissionBase)
     app_label, name = split(perm)
-    rows = table.objects.filter(permission__content_type__app_label=app_label, permission__codename=name)
-    accessor = table._meta.get_field("content_object").remote_field.get_accessor_name()
+    rows = relation.related_model._default_manager.filter(
+        permission__content_type__app_label=app_label, permission__codename=name
+    )
+    accessor = relation.get_accessor_name()
+    if accessor is None:
+        raise ImproperlyConfigured(f"{relation} has no reverse accessor.")
     return qs.prefetch_related(Prefetch(accessor, queryset=rows.select_related("user"), to_attr=to_attr))
 
 
-def object_permission_model(obj_or_model, *, group: bool = False):
-    """The direct foreign-key permission table for a model (tests and the helpers below)."""
-    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+def _direct_relation(model: type[Model], base: type) -> ForeignObjectRel:
+    # Found from the model's relations, without a query: building a queryset
+    # (e.g. for the API schema) must not touch the database.
+    for relation in model._meta.related_objects:
+        if relation.field.name == "content_object" and issubclass(relation.related_model, base):
+            return relation
+    raise ImproperlyConfigured(f"{model.__name__} has no direct {base.__name__} table (STYLE.md §4).")
 
-    return get_group_obj_perms_model(obj_or_model) if group else get_user_obj_perms_model(obj_or_model)
+
+def object_permission_model(obj_or_model, *, group: bool = False) -> type[Model]:
+    """The direct foreign-key permission table for a model (tests and the helpers below)."""
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    return _direct_relation(model, GroupObjectPermissionBase if group else UserObjectPermissionBase).related_model
 
 
 def user_table(model: type[Model]) -> str:
@@ -150,7 +165,7 @@ def permission_ids(perms: Iterable[str]) -> dict[str, int]:
 def held_rows(model: type[Model], perms: Iterable[str]) -> Iterable[Row]:
     """Every direct user right of the named kinds on objects of ``model``, streamed (for drift checks)."""
     by_id = {pk: perm for perm, pk in permission_ids(perms).items()}
-    rows = object_permission_model(model).objects.filter(permission_id__in=by_id)
+    rows = object_permission_model(model)._default_manager.filter(permission_id__in=by_id)
     for user_id, obj_id, perm_id in rows.values_list("user_id", "content_object_id", "permission_id").iterator():
         yield user_id, obj_id, by_id[perm_id]
 
@@ -174,7 +189,7 @@ def assign_many(model: type[Model], rows: Iterable[Row]) -> int:
     table = object_permission_model(model)
     rows = list(rows)
     ids = permission_ids({perm for _, _, perm in rows})
-    table.objects.bulk_create(
+    table._default_manager.bulk_create(
         [table(user_id=u, content_object_id=o, permission_id=ids[p]) for u, o, p in rows],
         batch_size=BATCH,
         ignore_conflicts=True,
@@ -190,7 +205,7 @@ def remove_many(model: type[Model], rows: Iterable[Row]) -> int:
     deleted = 0
     for batch in _batches(rows):
         match = reduce(or_, (Q(user_id=u, content_object_id=o, permission_id=ids[p]) for u, o, p in batch))
-        deleted += table.objects.filter(match).delete()[0]
+        deleted += table._default_manager.filter(match).delete()[0]
     return deleted
 
 
@@ -204,7 +219,7 @@ def remove_carried(model: type[Model], source: QuerySet, *, user: str, obj: str,
     carried = source.filter(**{user: OuterRef("user_id"), obj: OuterRef("content_object_id")}).filter(
         **{permission_id: OuterRef("permission_id")}
     )
-    return object_permission_model(model).objects.filter(Exists(carried)).delete()[0]
+    return object_permission_model(model)._default_manager.filter(Exists(carried)).delete()[0]
 
 
 def in_role(user, *groups: str) -> bool:

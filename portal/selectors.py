@@ -5,12 +5,13 @@ from django.db.models import Q, QuerySet
 
 from portal import permissions
 from portal.models import DataAsset, Sensitivity
+from portal.params import BoolFilter
 
 
 class AssetFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices)
-    holds_personal_data = django_filters.BooleanFilter()
+    holds_personal_data = BoolFilter()
 
     class Meta:
         model = DataAsset

@@ -4,7 +4,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from portal import panels, selectors
 from portal.models import Sensitivity
-from portal.web import PortalViewMixin
+from portal.web import PortalViewMixin, query_bool
 
 
 class DashboardView(PortalViewMixin, TemplateView):
@@ -20,15 +20,15 @@ class AssetListView(PortalViewMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        usable = self.request.GET.get("usable") == "1"
-        return selectors.asset_list(user=self.request.user, filters=self.request.GET, usable=usable)
+        self.usable = query_bool(self.request, "usable")
+        return selectors.asset_list(user=self.request.user, filters=self.request.GET, usable=self.usable)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             sensitivities=Sensitivity.choices,
             q=self.request.GET.get("q", ""),
             chosen=self.request.GET.getlist("sensitivity"),
-            usable=self.request.GET.get("usable") == "1",
+            usable=self.usable,
             **kwargs,
         )
 
