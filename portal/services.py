@@ -7,7 +7,7 @@ from django.db import transaction
 
 from portal import audit, permissions
 from portal.errors import ValidationError
-from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity
+from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity, User
 
 ASSET_FIELDS = (
     "name",
@@ -51,7 +51,7 @@ def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, li
 
 
 @transaction.atomic
-def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> DataAsset:
+def asset_create(*, actor: User, reviewers: list[int] | None = None, **fields) -> DataAsset:
     permissions.require(actor, "portal.add_dataasset", message="Only access admins create data assets.")
     asset = DataAsset(**{k: v for k, v in fields.items() if k in ASSET_FIELDS})
     if not asset.max_grant_days:
@@ -69,7 +69,7 @@ def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> Data
 
 
 @transaction.atomic
-def asset_update(*, actor, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
+def asset_update(*, actor: User, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
     asset = DataAsset.objects.select_for_update().get(pk=asset.pk)
     permissions.require(actor, "portal.admin_dataasset", asset, "You do not administer this asset.")
     changed = {}

@@ -10,7 +10,7 @@ from access.models import BREAK_GLASS_MAX_HOURS, BREAK_GLASS_REVIEW_HOURS, MIN_J
 from access.services.grants import active_grant_filter, grant_issue, revoke_locked
 from portal import audit, jobs, notifications, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
-from portal.models import PRIVACY_OFFICERS, DataAsset
+from portal.models import PRIVACY_OFFICERS, DataAsset, User
 
 
 def _reviewers_and_officers(asset: DataAsset) -> list:
@@ -19,7 +19,9 @@ def _reviewers_and_officers(asset: DataAsset) -> list:
 
 
 @transaction.atomic
-def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS):
+def break_glass_open(
+    *, actor: User, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS
+):
     """Immediate access for at most four hours; reviewers and privacy officers are told at once."""
     if not actor.is_active:
         raise Forbidden("Inactive users cannot take access.")
@@ -64,7 +66,7 @@ def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str,
 
 
 @transaction.atomic
-def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "") -> Grant:
+def break_glass_review(*, actor: User, grant: Grant, justified: bool, comment: str = "") -> Grant:
     """The after-the-fact review. An unjustified use ends the access at once if it still runs."""
     grant = Grant.objects.select_for_update(of=("self",)).select_related("asset", "user").get(pk=grant.pk)
     if not grant.is_break_glass:

@@ -11,13 +11,13 @@ from access import mail, policy
 from access.models import EXPIRY_WARNING_DAYS, SCOPE_PERMISSION, Grant, GrantExtension
 from portal import audit, jobs, notifications, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
-from portal.models import DataAsset
+from portal.models import DataAsset, User
 
 
 def grant_issue(
     *,
-    actor,
-    user,
+    actor: User,
+    user: User,
     asset: DataAsset,
     scope: str,
     days: int,
@@ -115,7 +115,7 @@ def _remove_permissions(grant_ids: list[int], permission_ids: dict[str, int] | N
     return permissions.remove_carried(DataAsset, ended, user="user_id", obj="asset_id", permission_id="carried")
 
 
-def _end(grants: list[Grant], *, status: str, actor, reason: str, action: str, now) -> None:
+def _end(grants: list[Grant], *, status: str, actor: User, reason: str, action: str, now) -> None:
     """End ``grants`` (locked, active) in one UPDATE, remove their permissions and audit each."""
     ids = [g.pk for g in grants]
     Grant.objects.filter(pk__in=ids).update(
@@ -132,7 +132,7 @@ def _end(grants: list[Grant], *, status: str, actor, reason: str, action: str, n
 
 
 @transaction.atomic
-def grant_revoke(*, actor, grant: Grant, reason: str) -> Grant:
+def grant_revoke(*, actor: User, grant: Grant, reason: str) -> Grant:
     grant = Grant.objects.select_for_update(of=("self",)).select_related("asset", "user").get(pk=grant.pk)
     refusal = policy.revoke_refusal(actor, grant)
     if refusal:
@@ -144,7 +144,7 @@ def grant_revoke(*, actor, grant: Grant, reason: str) -> Grant:
     return revoke_locked(actor=actor, grant=grant, reason=reason.strip())
 
 
-def revoke_locked(*, actor, grant: Grant, reason: str) -> Grant:
+def revoke_locked(*, actor: User, grant: Grant, reason: str) -> Grant:
     """End an active grant the caller has locked and authorised; the grantee is told why.
 
     Shared with the break-glass review, whose reviewers (privacy officers among
@@ -170,7 +170,9 @@ def revoke_locked(*, actor, grant: Grant, reason: str) -> Grant:
 
 
 @transaction.atomic
-def user_revoke_all(*, actor, user, reason: str, action: str = "access.user.revoked_all", context=None) -> int:
+def user_revoke_all(
+    *, actor: User, user: User, reason: str, action: str = "access.user.revoked_all", context=None
+) -> int:
     """Revoke every active grant of ``user`` in one step (offboarding, incidents). Returns the count."""
     permissions.require(
         actor, "access.revoke_all_access", message="Only access admins and privacy officers may do this."

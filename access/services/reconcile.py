@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from access.models import SCOPE_PERMISSION, Grant
 from portal import audit, permissions
-from portal.models import DataAsset
+from portal.models import DataAsset, User
 
 
 @dataclass
@@ -34,7 +34,7 @@ def _actual() -> set[tuple[int, int, str]]:
     return {(u, a, permissions.codename(p)) for u, a, p in held}
 
 
-def reconcile_permissions(*, fix: bool = False, actor=None) -> Drift:
+def reconcile_permissions(*, fix: bool = False, actor: User | None = None) -> Drift:
     """Compare; with ``fix`` assign what is missing and remove what no active grant explains."""
     with transaction.atomic():
         expected, actual = _expected(), _actual()

@@ -10,7 +10,7 @@ from access.models import LAPSE_AFTER_DAYS, MIN_JUSTIFICATION, AccessRequest, De
 from access.services.grants import grant_issue
 from portal import audit, notifications
 from portal.errors import Conflict, Forbidden, ValidationError
-from portal.models import DataAsset
+from portal.models import DataAsset, User
 
 
 def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days: int) -> dict[str, str]:
@@ -28,7 +28,7 @@ def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days
 
 @transaction.atomic
 def request_create(
-    *, actor, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
+    *, actor: User, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
 ) -> AccessRequest:
     """Ask for access. Reviewers of the asset (or the access admins) are told on commit."""
     if not actor.is_active:
@@ -81,7 +81,7 @@ def _lock(request: AccessRequest) -> AccessRequest:
     return AccessRequest.objects.select_for_update(of=("self",)).select_related("asset", "requester").get(pk=request.pk)
 
 
-def _require_decider(actor, request: AccessRequest) -> None:
+def _require_decider(actor: User, request: AccessRequest) -> None:
     refusal = policy.decide_refusal(actor, request)
     if refusal:
         raise Forbidden(refusal)
@@ -89,7 +89,7 @@ def _require_decider(actor, request: AccessRequest) -> None:
         raise Conflict(f"This request is already {request.get_status_display().lower()}.")
 
 
-def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) -> Decision:
+def _add_decision(*, actor: User, request: AccessRequest, outcome: str, comment: str) -> Decision:
     try:
         with transaction.atomic():
             return Decision.objects.create(
@@ -100,7 +100,7 @@ def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) 
 
 
 @transaction.atomic
-def request_approve(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+def request_approve(*, actor: User, request: AccessRequest, comment: str = "") -> AccessRequest:
     """Record an approval; the last approval the policy needs issues (or extends) the grant."""
     request = _lock(request)
     _require_decider(actor, request)
@@ -135,7 +135,7 @@ def request_approve(*, actor, request: AccessRequest, comment: str = "") -> Acce
 
 
 @transaction.atomic
-def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+def request_deny(*, actor: User, request: AccessRequest, comment: str = "") -> AccessRequest:
     """Any one denial by someone who may decide ends the request."""
     request = _lock(request)
     _require_decider(actor, request)
@@ -148,7 +148,7 @@ def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessR
 
 
 @transaction.atomic
-def request_cancel(*, actor, request: AccessRequest) -> AccessRequest:
+def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
     request = _lock(request)
     if actor.pk != request.requester_id:
         raise Forbidden("Only the requester may cancel a request.")
