@@ -8,6 +8,7 @@ configuration, as `make lint` does.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -102,3 +103,38 @@ def test_import_linter_refuses_a_forbidden_import(project_copy, module, imports,
     assert f"{contract} BROKEN" in result.stdout
     assert "1 broken" in result.stdout
     assert module.removesuffix(".py").replace("/", ".") in result.stdout
+
+
+# --- The lock files follow the requirements -----------------------------------------------
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """``name==version`` lines of a requirements or lock file, names normalised (PEP 503), extras dropped."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip().rstrip("\\").strip()
+        if "==" in line and not line.startswith("-"):
+            name, version = line.split("==", 1)
+            name = re.sub(r"[-_.]+", "-", name.split("[", 1)[0]).lower()
+            pins[name] = version.split(";", 1)[0].strip()
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("requirements", "lock"),
+    [("requirements.txt", "requirements.lock"), ("requirements-dev.txt", "requirements-dev.lock")],
+)
+def test_the_lock_holds_every_pinned_requirement_at_its_version(requirements, lock):
+    wanted = _pins(ROOT / requirements)
+    if requirements == "requirements-dev.txt":
+        wanted |= _pins(ROOT / "requirements.txt")
+    locked = _pins(ROOT / lock)
+
+    stale = {name: (version, locked.get(name)) for name, version in wanted.items() if locked.get(name) != version}
+    assert not stale, f"{lock} is stale; run `make lock`: {stale}"
+    assert all("--hash=sha256:" in block for block in (ROOT / lock).read_text().split("==")[1:])
+
+
+def test_the_dev_lock_agrees_with_the_runtime_lock():
+    runtime, dev = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-dev.lock")
+    assert {name: dev.get(name) for name in runtime} == runtime
