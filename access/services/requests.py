@@ -8,7 +8,7 @@ from django.utils import timezone
 from access import mail, policy
 from access.models import LAPSE_AFTER_DAYS, MIN_JUSTIFICATION, AccessRequest, Decision, Scope
 from access.services.grants import grant_issue
-from portal import audit, notifications
+from portal import audit, jobs, notifications
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import DataAsset, User
 
@@ -160,28 +160,21 @@ def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
     return request
 
 
-def requests_lapse(*, now=None, batch_size: int = 1000) -> int:
+def requests_lapse(*, now=None, batch_size: int = jobs.BATCH_SIZE) -> int:
     """Close requests nobody decided within 14 days (periodic job; idempotent, set-based)."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=LAPSE_AFTER_DAYS)
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=AccessRequest.Status.PENDING, created_at__lte=cutoff)
-                .select_related("requester", "asset")
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
-                return total
-            AccessRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
-                status=AccessRequest.Status.LAPSED, decided_at=now
-            )
-            audit.record_many(
-                actor=None,
-                entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
-            )
-            for r in batch:
-                _tell_requester(r, "lapsed")
-            total += len(batch)
+    due = AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, created_at__lte=cutoff).select_related(
+        "requester", "asset"
+    )
+
+    def lapse(batch: list[AccessRequest]) -> None:
+        audit.record_many(
+            actor=None,
+            entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
+        )
+        for r in batch:
+            _tell_requester(r, "lapsed")
+
+    stamp = {"status": AccessRequest.Status.LAPSED, "decided_at": now}
+    return jobs.run_batches(due=due, stamp=stamp, effect=lapse, batch_size=batch_size)
