@@ -139,3 +139,20 @@ def test_two_sweeps_at_once_expire_each_grant_once(time_machine):
     assert not Grant.objects.filter(status=Grant.Status.ACTIVE).exists()
     assert services.reconcile_permissions().clean
     assert audit.verify() is None
+
+
+def test_two_expiry_warning_runs_at_once_warn_each_grant_once(time_machine, mailoutbox):
+    """The job helper's SKIP LOCKED: a second run takes other rows, never the same one."""
+    time_machine.move_to(timezone.now(), tick=False)
+    asset = DataAssetFactory()
+    grants = [make_grant(UserFactory(username=f"user{i}"), asset, days=6) for i in range(20)]
+
+    results = race(
+        lambda: services.grants_warn_expiring(batch_size=3), lambda: services.grants_warn_expiring(batch_size=3)
+    )
+
+    assert sum(results) == len(grants), results
+    named = [pk for e in AuditEvent.objects.filter(action="access.grants.expiry_warned") for pk in e.details["grants"]]
+    assert sorted(named) == sorted(g.pk for g in grants)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(g.user.email for g in grants)
+    assert audit.verify() is None

@@ -345,6 +345,12 @@ def _warn(crash_in_batch: int | None = None):
     return effect, batches
 
 
+def _run_warning(run_job, effect):
+    """The helper as a job calls it, in batches of two, run as the worker runs it."""
+    stamp = {"expiry_warned_at": timezone.now()}
+    return run_job(lambda: jobs.run_batches(due=_due_for_warning(), stamp=stamp, effect=effect, batch_size=2))
+
+
 def _five_grants(asset):
     users = UserFactory.create_batch(5)
     return [make_grant(user, asset, days=30) for user in users]
@@ -354,22 +360,8 @@ def test_the_job_helper_run_twice_sends_each_mail_once(asset, clock, run_job, ma
     grants = _five_grants(asset)
     effect, batches = _warn()
 
-    assert (
-        run_job(
-            lambda: jobs.run_batches(
-                due=_due_for_warning(), stamp={"expiry_warned_at": timezone.now()}, effect=effect, batch_size=2
-            )
-        )
-        == 5
-    )
-    assert (
-        run_job(
-            lambda: jobs.run_batches(
-                due=_due_for_warning(), stamp={"expiry_warned_at": timezone.now()}, effect=effect, batch_size=2
-            )
-        )
-        == 0
-    )
+    assert _run_warning(run_job, effect) == 5
+    assert _run_warning(run_job, effect) == 0
 
     assert batches == [[g.pk for g in grants[:2]], [g.pk for g in grants[2:4]], [grants[4].pk]]
     assert sorted(m.to[0] for m in mailoutbox) == sorted(g.user.email for g in grants)
@@ -382,11 +374,7 @@ def test_the_job_helper_resumes_after_a_crash_mid_run(asset, clock, run_job, mai
     crashing, _ = _warn(crash_in_batch=2)
 
     with pytest.raises(RuntimeError, match="half-way"):
-        run_job(
-            lambda: jobs.run_batches(
-                due=_due_for_warning(), stamp={"expiry_warned_at": timezone.now()}, effect=crashing, batch_size=2
-            )
-        )
+        _run_warning(run_job, crashing)
 
     # Batch 1 is done: stamped, audited, mailed. Batch 2 rolled back whole: no stamp, no event, no mail.
     stamped = set(Grant.objects.filter(expiry_warned_at__isnull=False).values_list("pk", flat=True))
@@ -396,14 +384,7 @@ def test_the_job_helper_resumes_after_a_crash_mid_run(asset, clock, run_job, mai
 
     effect, batches = _warn()
     clock.shift(timedelta(minutes=5))
-    assert (
-        run_job(
-            lambda: jobs.run_batches(
-                due=_due_for_warning(), stamp={"expiry_warned_at": timezone.now()}, effect=effect, batch_size=2
-            )
-        )
-        == 3
-    )
+    assert _run_warning(run_job, effect) == 3
 
     assert batches == [[g.pk for g in grants[2:4]], [grants[4].pk]]
     assert sorted(m.to[0] for m in mailoutbox) == sorted(g.user.email for g in grants), "nobody mailed twice"
