@@ -43,11 +43,10 @@ def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, li
         raise ValidationError(fields={"reviewers": f"No active user with id {', '.join(map(str, unknown))}."})
     current = {u.pk: u for u in permissions.holders("portal.review_dataasset", asset)}
     wanted = {u.pk: u for u in users}
-    for pk in wanted.keys() - current.keys():
-        permissions.assign("portal.review_dataasset", wanted[pk], asset)
-    for pk in current.keys() - wanted.keys():
-        permissions.remove("portal.review_dataasset", current[pk], asset)
-    return {"added": sorted(wanted.keys() - current.keys()), "removed": sorted(current.keys() - wanted.keys())}
+    added, removed = sorted(wanted.keys() - current.keys()), sorted(current.keys() - wanted.keys())
+    permissions.assign_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in added])
+    permissions.remove_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in removed])
+    return {"added": added, "removed": removed}
 
 
 @transaction.atomic
