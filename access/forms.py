@@ -15,6 +15,8 @@ from access.models import (
     BREAK_GLASS_MAX_HOURS,
     BREAK_GLASS_SCOPE_CHOICES,
     DEFAULT_REQUEST_DAYS,
+    MAX_COMMENT,
+    MAX_JUSTIFICATION,
     MIN_JUSTIFICATION,
     Scope,
 )
@@ -42,6 +44,7 @@ class RequestForm(_Form):
     justification = forms.CharField(
         label="Justification",
         required=False,  # the service says how much is needed
+        max_length=MAX_JUSTIFICATION,
         widget=_text(4, minlength=MIN_JUSTIFICATION, required=True),
         help_text=f"Why your work needs this data, at least {MIN_JUSTIFICATION} characters.",
     )
@@ -67,6 +70,7 @@ class BreakGlassForm(_Form):
     justification = forms.CharField(
         label="What is the emergency?",
         required=False,
+        max_length=MAX_JUSTIFICATION,
         widget=_text(3, minlength=MIN_JUSTIFICATION, required=True),
         help_text=f"At least {MIN_JUSTIFICATION} characters. Reviewers read this after the fact.",
     )
@@ -74,7 +78,7 @@ class BreakGlassForm(_Form):
 
 class DecisionForm(_Form):
     auto_id = "decision_%s"
-    comment = forms.CharField(label="Comment", required=False, widget=_text(2))
+    comment = forms.CharField(label="Comment", required=False, max_length=MAX_COMMENT, widget=_text(2))
 
 
 class DenyForm(_Form):
@@ -82,6 +86,7 @@ class DenyForm(_Form):
     comment = forms.CharField(
         label="Reason",
         required=False,  # the service says a reason is needed, in the same words as the API
+        max_length=MAX_COMMENT,
         widget=_text(3, required=True),
         help_text="The requester is told this.",
     )
@@ -94,7 +99,11 @@ class ConfirmForm(_Form):
 class RevokeForm(_Form):
     auto_id = "revoke_%s"
     reason = forms.CharField(
-        label="Reason", required=False, widget=_text(2, required=True), help_text="The grantee is told this."
+        label="Reason",
+        required=False,
+        max_length=MAX_COMMENT,
+        widget=_text(2, required=True),
+        help_text="The grantee is told this.",
     )
 
 
@@ -107,5 +116,9 @@ class BreakGlassReviewForm(_Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="Comment", required=False, widget=_text(2), help_text="Required when the use was not justified."
+        label="Comment",
+        required=False,
+        max_length=MAX_COMMENT,
+        widget=_text(2),
+        help_text="Required when the use was not justified.",
     )

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
@@ -31,16 +30,7 @@ from access.models import AccessRequest, Decision, Grant
 from portal import audit, permissions
 from portal import selectors as portal_selectors
 from portal.errors import Conflict, DomainError, Forbidden, ValidationError
-from portal.web import PortalViewMixin, apply_to_form
-
-
-def _next_or(request, fallback: str):
-    """Where to go after an action: the form's ``next`` if it is on this site, else ``fallback``."""
-    target = request.POST.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
-
+from portal.web import PortalViewMixin, apply_to_form, back, on_site, query_bool
 
 # What each audit action reads as on a page; unknown actions show as recorded.
 ACTION_LABELS = {
@@ -85,7 +75,7 @@ class RequestListView(PortalViewMixin, ListView):
             **context,
             "statuses": AccessRequest.Status.choices,
             "chosen": self.request.GET.getlist("status"),
-            "mine": self.request.GET.get("mine") == "true",
+            "mine": query_bool(self.request, "mine"),
             "sees_others": panels.sees_others(self.request.user, "access.view_accessrequest"),
         }
 
@@ -191,11 +181,15 @@ class RequestActionView(PortalViewMixin, View):
         req = selectors.request_get(user=request.user, pk=pk)
         message = self.perform(req)
         messages.success(request, message)
-        return _next_or(request, req.get_absolute_url())
+        return back(request, req.get_absolute_url(), referer=False)
 
     def comment(self) -> str:
         form = DecisionForm(self.request.POST)
-        return form.cleaned_data["comment"] if form.is_valid() else ""
+        if not form.is_valid():
+            # Say why and decide nothing, rather than drop a comment the reviewer meant to give.
+            errors = {name: list(msgs) for name, msgs in form.errors.items()}
+            raise ValidationError(" ".join(m for msgs in errors.values() for m in msgs), fields=errors)
+        return form.cleaned_data["comment"]
 
 
 class RequestApproveView(RequestActionView):
@@ -253,13 +247,11 @@ class ConfirmView(PortalViewMixin, TemplateView):
                 apply_to_form(form, exc)
             else:
                 messages.success(request, message)
-                return _next_or(request, obj.get_absolute_url())
+                return back(request, obj.get_absolute_url(), referer=False)
         return self.show(obj, form, next_url=request.POST.get("next", ""))
 
     def show(self, obj, form, *, next_url: str):
-        # ``next`` comes from the query string and becomes a link: only a path on this site.
-        if not url_has_allowed_host_and_scheme(next_url, {self.request.get_host()}):
-            next_url = ""
+        next_url = on_site(self.request, next_url)  # from the query string, and it becomes a link
         context = {"object": obj, "form": form, self.form_name: form, "next": next_url, **self.describe(obj)}
         return self.render_to_response(self.get_context_data(**context))
 
@@ -428,7 +420,7 @@ class GrantActionView(PortalViewMixin, View):
                 apply_to_form(form, exc)
             else:
                 messages.success(request, message)
-                return _next_or(request, grant.get_absolute_url())
+                return back(request, grant.get_absolute_url(), referer=False)
         context = grant_page_context(request, grant, **{self.form_name: form})
         # Keep where the user came from (the queue), so fixing the form leads back there.
         context["next"] = request.POST.get("next", "")

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.errors import NotFound
 from portal.models import AuditEvent, DataAsset, DataAssetUserObjectPermission, Sensitivity
+from portal.params import BoolFilter
 
 
 class AssetFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices)
-    holds_personal_data = django_filters.BooleanFilter()
+    holds_personal_data = BoolFilter()
 
     class Meta:
         model = DataAsset
@@ -27,9 +29,30 @@ MAX_ID = 2**63 - 1
 
 
 def is_id(value) -> bool:
-    """Whether ``value`` (from a URL or a query string) can be a primary key."""
-    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500 instead of a 404).
-    return str(value).isdecimal() and int(value) <= MAX_ID
+    """Whether ``value`` (from a URL or a query string) can be a primary key: ASCII digits only."""
+    # isascii too: "٦" is decimal and int() reads it as 6, so another spelling of id 6 would pass.
+    text = str(value)
+    return text.isascii() and text.isdecimal() and int(text) <= MAX_ID
+
+
+class IdField(forms.CharField):
+    """A form field for an id: ASCII digits only (no "6.5", "٦" or "+6"), at most ``MAX_ID``."""
+
+    default_error_messages = {"invalid": f"Give an id: a whole number from 1 to {MAX_ID}, in ASCII digits."}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if not is_id(value) or int(value) < 1:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
+
+
+class IdFilter(django_filters.Filter):
+    """Filter by an id; malformed ids are a 400 through the filterset, never silently truncated."""
+
+    field_class = IdField
 
 
 def with_reviewers(qs: QuerySet, through: str = "") -> QuerySet:
@@ -37,6 +60,8 @@ def with_reviewers(qs: QuerySet, through: str = "") -> QuerySet:
 
     ``through`` reaches the asset from another model, e.g. ``"asset__"`` on access requests.
     """
+    if not through:
+        return permissions.prefetch_holders(qs, "portal.review_dataasset", to_attr="review_perms")
     perms = DataAssetUserObjectPermission.objects.filter(permission__codename="review_dataasset").select_related("user")
     lookup = f"{through}dataassetuserobjectpermission_set"
     return qs.prefetch_related(Prefetch(lookup, queryset=perms, to_attr="review_perms"))
@@ -63,10 +88,7 @@ def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> Qu
 
 
 def asset_get(*, user, pk) -> DataAsset:
-    asset = asset_list(user=user).filter(pk=pk).first() if is_id(pk) else None
-    if asset is None:
-        raise NotFound()
-    return asset
+    return permissions.get_visible(asset_list(user=user), pk)
 
 
 def assets_reviewable_by(user) -> QuerySet[DataAsset]:

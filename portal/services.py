@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from portal import audit, permissions
-from portal.errors import ValidationError
-from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity
+from portal.errors import ValidationError, conflict_on_constraint
+from portal.limits import length_errors
+from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity, User
 
 ASSET_FIELDS = (
     "name",
@@ -29,7 +30,7 @@ ASSET_FIELDS = (
 
 
 def _check_asset(asset: DataAsset) -> None:
-    errors = {}
+    errors = length_errors(DataAsset, {name: getattr(asset, name) for name in ASSET_FIELDS})
     if asset.sensitivity not in Sensitivity.values:
         errors["sensitivity"] = f"Choose one of: {', '.join(Sensitivity.values)}."
     if not asset.max_grant_days or asset.max_grant_days < 1:
@@ -40,6 +41,12 @@ def _check_asset(asset: DataAsset) -> None:
         raise ValidationError(fields=errors)
 
 
+def _save(asset: DataAsset) -> None:
+    # Two admins naming assets alike at the same moment both pass _check_asset; the unique name settles it.
+    with conflict_on_constraint("An asset with this name already exists.", fields={"name": "Choose another name."}):
+        asset.save()
+
+
 def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, list[int]]:
     users = list(get_user_model().objects.filter(pk__in=reviewer_ids, is_active=True))
     unknown = sorted(set(reviewer_ids) - {u.pk for u in users})
@@ -47,21 +54,20 @@ def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, li
         raise ValidationError(fields={"reviewers": f"No active user with id {', '.join(map(str, unknown))}."})
     current = {u.pk: u for u in permissions.holders("portal.review_dataasset", asset)}
     wanted = {u.pk: u for u in users}
-    for pk in wanted.keys() - current.keys():
-        permissions.assign("portal.review_dataasset", wanted[pk], asset)
-    for pk in current.keys() - wanted.keys():
-        permissions.remove("portal.review_dataasset", current[pk], asset)
-    return {"added": sorted(wanted.keys() - current.keys()), "removed": sorted(current.keys() - wanted.keys())}
+    added, removed = sorted(wanted.keys() - current.keys()), sorted(current.keys() - wanted.keys())
+    permissions.assign_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in added])
+    permissions.remove_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in removed])
+    return {"added": added, "removed": removed}
 
 
 @transaction.atomic
-def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> DataAsset:
+def asset_create(*, actor: User, reviewers: list[int] | None = None, **fields) -> DataAsset:
     permissions.require(actor, "portal.add_dataasset", message="Only access admins create data assets.")
     asset = DataAsset(**{k: v for k, v in fields.items() if k in ASSET_FIELDS})
     if not asset.max_grant_days:
         asset.max_grant_days = DEFAULT_MAX_GRANT_DAYS.get(asset.sensitivity, 90)
     _check_asset(asset)
-    asset.save()
+    _save(asset)
     changes = _set_reviewers(asset=asset, reviewer_ids=reviewers or [])
     audit.record(
         actor=actor,
@@ -73,7 +79,7 @@ def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> Data
 
 
 @transaction.atomic
-def asset_update(*, actor, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
+def asset_update(*, actor: User, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
     asset = DataAsset.objects.select_for_update().get(pk=asset.pk)
     # The portal's record of an asset is the access admins' alone (a role, never an object right):
     # an ``admin`` grant administers the data system, not who reviews it or how sensitive it is.
@@ -87,7 +93,7 @@ def asset_update(*, actor, asset: DataAsset, reviewers: list[int] | None = None,
         asset.max_grant_days = min(asset.max_grant_days, DEFAULT_MAX_GRANT_DAYS[asset.sensitivity])
     _check_asset(asset)
     if changed:
-        asset.save()
+        _save(asset)
     reviewer_changes = _set_reviewers(asset=asset, reviewer_ids=reviewers) if reviewers is not None else {}
     if changed or any(reviewer_changes.values()):
         audit.record(

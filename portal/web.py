@@ -5,11 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from portal.errors import DomainError, Forbidden, NotFound
+from portal.params import BOOL_HELP, parse_bool
+
+RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
 
 def apply_to_form(form, exc: DomainError) -> None:
@@ -21,11 +27,27 @@ def apply_to_form(form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
-def back(request, fallback: str = "dashboard"):
-    target = request.POST.get("next") or request.headers.get("referer")
+def on_site(request, target: str | None) -> str:
+    """``target`` if it is a page of this site (safe to redirect to or to link), else ``""``."""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
+        return target
+    return ""
+
+
+def back(request, fallback: str = "dashboard", *, referer: bool = True):
+    """Where to go after an action: the form's ``next``, else (with ``referer``) the page the user came from,
+    else ``fallback`` (a URL, a URL name or an object); only ever a page of this site."""
+    target = on_site(request, request.POST.get("next") or (request.headers.get("referer") if referer else None))
+    return redirect(target or fallback)
+
+
+def query_bool(request, name: str, default: bool = False) -> bool:
+    """A yes/no query parameter on a page; a malformed one is a message and counts as ``default``."""
+    try:
+        return parse_bool(request.GET.get(name), name=name, default=default)
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} {BOOL_HELP}")
+        return default
 
 
 class PortalViewMixin(LoginRequiredMixin):
@@ -41,6 +63,10 @@ class PortalViewMixin(LoginRequiredMixin):
         except DomainError as exc:
             messages.error(request, exc.message)
             return back(request)
+        except IntegrityError:
+            # A race the service did not name (those raise Conflict): a message, never a 500.
+            messages.error(request, RACE_MESSAGE)
+            return back(request)
 
 
 def locked_out(request, credentials, *args, **kwargs):
@@ -52,3 +78,51 @@ def locked_out(request, credentials, *args, **kwargs):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
+
+
+# --- Error handlers (portal/urls.py): JSON under /api/, the HTML page elsewhere ---------
+
+
+def is_api(request) -> bool:
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
+
+
+def _json_error(status: int, message: str, code: str) -> JsonResponse:
+    # The API's error shape (portal/api/exceptions.py), for answers that never reach a DRF view.
+    return JsonResponse({"detail": message, "code": code}, status=status)
+
+
+@csrf_exempt  # it changes nothing; a POST to a path that does not exist is a 404, not a CSRF failure
+def api_not_found(request, *args, **kwargs):
+    """The last /api/ route: JSON even with DEBUG on, where Django would show its HTML 404 page."""
+    return _json_error(404, "Not found.", "not_found")
+
+
+def bad_request(request, exception=None):
+    if is_api(request):
+        return _json_error(400, "Bad request.", "bad_request")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if is_api(request):
+        return _json_error(403, "You may not do this.", "forbidden")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception=None):
+    if is_api(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    if is_api(request):
+        return _json_error(403, f"CSRF check failed: {reason}", "csrf_failed")
+    return csrf.csrf_failure(request, reason)
+
+
+def server_error(request):
+    if is_api(request):
+        return _json_error(500, "Server error. It has been logged.", "server_error")
+    return defaults.server_error(request)

@@ -12,13 +12,16 @@ from access.models import (
     BREAK_GLASS_REVIEW_HOURS,
     BREAK_GLASS_SCOPE_MESSAGE,
     BREAK_GLASS_SCOPES,
+    MAX_COMMENT,
+    MAX_JUSTIFICATION,
     MIN_JUSTIFICATION,
     Grant,
 )
 from access.services.grants import grant_issue, revoke_locked
-from portal import audit, notifications, offboarding, permissions
+from portal import audit, jobs, notifications, offboarding, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
-from portal.models import PRIVACY_OFFICERS, DataAsset
+from portal.limits import too_long
+from portal.models import PRIVACY_OFFICERS, DataAsset, User
 
 
 def _reviewers_and_officers(asset: DataAsset) -> list:
@@ -28,7 +31,7 @@ def _reviewers_and_officers(asset: DataAsset) -> list:
 
 @transaction.atomic
 def break_glass_open(
-    *, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_DEFAULT_HOURS
+    *, actor: User, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_DEFAULT_HOURS
 ):
     """Immediate ``use`` or ``admin`` access (never export) for at most four hours; reviewers and
     privacy officers are told at once."""
@@ -38,6 +41,8 @@ def break_glass_open(
         errors["scope"] = BREAK_GLASS_SCOPE_MESSAGE
     if len((justification or "").strip()) < MIN_JUSTIFICATION:
         errors["justification"] = f"Explain the emergency in at least {MIN_JUSTIFICATION} characters."
+    elif message := too_long(justification, MAX_JUSTIFICATION):
+        errors["justification"] = message
     if not 1 <= hours <= BREAK_GLASS_MAX_HOURS:
         errors["hours"] = f"Break-glass access lasts at most {BREAK_GLASS_MAX_HOURS} hours."
     if errors:
@@ -74,7 +79,7 @@ def break_glass_open(
 
 
 @transaction.atomic
-def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "") -> Grant:
+def break_glass_review(*, actor: User, grant: Grant, justified: bool, comment: str = "") -> Grant:
     """The after-the-fact review. An unjustified use ends the access at once if it still runs."""
     grant = Grant.objects.select_for_update(of=("self",)).select_related("asset", "user").get(pk=grant.pk)
     if not grant.is_break_glass:
@@ -86,6 +91,8 @@ def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "
         raise Conflict("This break-glass access has already been reviewed.")
     if not justified and not comment.strip():
         raise ValidationError(fields={"comment": "Say what was wrong with this use."})
+    if message := too_long(comment, MAX_COMMENT):
+        raise ValidationError(fields={"comment": message})
     grant.reviewed_at, grant.reviewed_by = timezone.now(), actor
     grant.review_outcome = "justified" if justified else "unjustified"
     grant.review_comment = comment.strip()
@@ -102,30 +109,25 @@ def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "
     return grant
 
 
-def break_glass_escalate(*, now=None) -> int:
+def break_glass_escalate(*, now=None, batch_size: int = jobs.BATCH_SIZE) -> int:
     """Tell the privacy officers about every break-glass review that is overdue (periodic job)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        overdue = list(
-            Grant.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                origin=Grant.Origin.BREAK_GLASS,
-                reviewed_at__isnull=True,
-                review_due_at__lte=now,
-                review_escalated_at__isnull=True,
-            )
-            .select_related("user", "asset")
-        )
-        if not overdue:
-            return 0
-        Grant.objects.filter(pk__in=[g.pk for g in overdue]).update(review_escalated_at=now)
-        audit.record(actor=None, action="access.break_glass.escalated", details={"grants": [g.pk for g in overdue]})
+    overdue = Grant.objects.filter(
+        origin=Grant.Origin.BREAK_GLASS,
+        reviewed_at__isnull=True,
+        review_due_at__lte=now,
+        review_escalated_at__isnull=True,
+    ).select_related("user", "asset")
+
+    def escalate(batch: list[Grant]) -> None:
+        audit.record(actor=None, action="access.break_glass.escalated", details={"grants": [g.pk for g in batch]})
         officers = list(permissions.role_members(PRIVACY_OFFICERS))
-        for grant in overdue:
+        for grant in batch:
             notifications.notify(
                 key=f"access-break-glass-overdue:{grant.pk}",
                 to=officers,
                 template="access/break_glass_overdue",
                 context=mail.grant_context(grant),
             )
-    return len(overdue)
+
+    return jobs.run_batches(due=overdue, stamp={"review_escalated_at": now}, effect=escalate, batch_size=batch_size)

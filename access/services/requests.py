@@ -6,11 +6,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import mail, policy
-from access.models import DENY_REASON_MESSAGE, LAPSE_AFTER_DAYS, MIN_JUSTIFICATION, AccessRequest, Decision, Scope
+from access.models import (
+    DENY_REASON_MESSAGE,
+    LAPSE_AFTER_DAYS,
+    MAX_COMMENT,
+    MAX_JUSTIFICATION,
+    MIN_JUSTIFICATION,
+    AccessRequest,
+    Decision,
+    Scope,
+)
 from access.services.grants import grant_issue
-from portal import audit, notifications, offboarding
-from portal.errors import Conflict, Forbidden, ValidationError
-from portal.models import DataAsset
+from portal import audit, jobs, notifications, offboarding
+from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
+from portal.limits import length_errors, too_long
+from portal.models import DataAsset, User
 
 
 def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days: int) -> dict[str, str]:
@@ -19,6 +29,8 @@ def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days
         errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."
     if len(justification.strip()) < MIN_JUSTIFICATION:
         errors["justification"] = f"Explain why you need this access in at least {MIN_JUSTIFICATION} characters."
+    elif message := too_long(justification, MAX_JUSTIFICATION):
+        errors["justification"] = message
     if duration_days is None or duration_days < 1:
         errors["duration_days"] = "Ask for at least one day."
     elif duration_days > asset.max_grant_days:
@@ -28,11 +40,12 @@ def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days
 
 @transaction.atomic
 def request_create(
-    *, actor, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
+    *, actor: User, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
 ) -> AccessRequest:
     """Ask for access. Reviewers of the asset (or the access admins) are told on commit."""
     offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = _validate(asset=asset, scope=scope, justification=justification, duration_days=duration_days)
+    errors.update(length_errors(AccessRequest, {"ticket": ticket}))
     if errors:
         raise ValidationError(fields=errors)
     duplicate = AccessRequest.objects.filter(
@@ -40,16 +53,18 @@ def request_create(
     ).exists()
     if duplicate:
         raise Conflict(f"You already have a pending request for {scope} access to {asset}.")
-    request = AccessRequest.objects.create(
-        requester=actor,
-        asset=asset,
-        scope=scope,
-        justification=justification.strip(),
-        ticket=ticket.strip(),
-        duration_days=duration_days,
-        required_approvals=policy.required_approvals(asset),
-        created_at=timezone.now(),
-    )
+    # The same request sent twice at once passes the check above twice; one_pending_request_per_scope keeps one.
+    with conflict_on_constraint(f"You already have a pending request for {scope} access to {asset}."):
+        request = AccessRequest.objects.create(
+            requester=actor,
+            asset=asset,
+            scope=scope,
+            justification=justification.strip(),
+            ticket=ticket.strip(),
+            duration_days=duration_days,
+            required_approvals=policy.required_approvals(asset),
+            created_at=timezone.now(),
+        )
     audit.record(
         actor=actor,
         action="access.request.created",
@@ -82,7 +97,7 @@ def _lock(request: AccessRequest) -> AccessRequest:
     return AccessRequest.objects.select_for_update(of=("self",)).select_related("asset", "requester").get(pk=request.pk)
 
 
-def _require_decider(actor, request: AccessRequest) -> None:
+def _require_decider(actor: User, request: AccessRequest) -> None:
     refusal = policy.decide_refusal(actor, request)
     if refusal:
         raise Forbidden(refusal)
@@ -90,7 +105,9 @@ def _require_decider(actor, request: AccessRequest) -> None:
         raise Conflict(f"This request is already {request.get_status_display().lower()}.")
 
 
-def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) -> Decision:
+def _add_decision(*, actor: User, request: AccessRequest, outcome: str, comment: str) -> Decision:
+    if message := too_long(comment, MAX_COMMENT):
+        raise ValidationError(fields={"comment": message})
     try:
         with transaction.atomic():
             return Decision.objects.create(
@@ -101,7 +118,7 @@ def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) 
 
 
 @transaction.atomic
-def request_approve(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+def request_approve(*, actor: User, request: AccessRequest, comment: str = "") -> AccessRequest:
     """Record an approval; the last approval the policy needs issues (or extends) the grant."""
     request = _lock(request)
     _require_decider(actor, request)
@@ -137,7 +154,7 @@ def request_approve(*, actor, request: AccessRequest, comment: str = "") -> Acce
 
 
 @transaction.atomic
-def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+def request_deny(*, actor: User, request: AccessRequest, comment: str = "") -> AccessRequest:
     """Any one denial by someone who may decide ends the request; the reason is required and told."""
     request = _lock(request)
     _require_decider(actor, request)
@@ -153,7 +170,7 @@ def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessR
 
 
 @transaction.atomic
-def request_cancel(*, actor, request: AccessRequest) -> AccessRequest:
+def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
     request = _lock(request)
     if actor.pk != request.requester_id:
         raise Forbidden("Only the requester may cancel a request.")
@@ -165,28 +182,21 @@ def request_cancel(*, actor, request: AccessRequest) -> AccessRequest:
     return request
 
 
-def requests_lapse(*, now=None, batch_size: int = 1000) -> int:
+def requests_lapse(*, now=None, batch_size: int = jobs.BATCH_SIZE) -> int:
     """Close requests nobody decided within 14 days (periodic job; idempotent, set-based)."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=LAPSE_AFTER_DAYS)
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=AccessRequest.Status.PENDING, created_at__lte=cutoff)
-                .select_related("requester", "asset")
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
-                return total
-            AccessRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
-                status=AccessRequest.Status.LAPSED, decided_at=now
-            )
-            audit.record_many(
-                actor=None,
-                entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
-            )
-            for r in batch:
-                _tell_requester(r, "lapsed")
-            total += len(batch)
+    due = AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, created_at__lte=cutoff).select_related(
+        "requester", "asset"
+    )
+
+    def lapse(batch: list[AccessRequest]) -> None:
+        audit.record_many(
+            actor=None,
+            entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
+        )
+        for r in batch:
+            _tell_requester(r, "lapsed")
+
+    stamp = {"status": AccessRequest.Status.LAPSED, "decided_at": now}
+    return jobs.run_batches(due=due, stamp=stamp, effect=lapse, batch_size=batch_size)

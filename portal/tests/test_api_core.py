@@ -173,9 +173,7 @@ def test_asset_list_queries_do_not_grow(client_of, employee, reviewer, n, django
 
 def _catalogue(n, reviewer):
     assets = DataAsset.objects.bulk_create(DataAssetFactory.build_batch(n))
-    model = permissions.object_permission_model(DataAsset)
-    review = permissions.permission("portal.review_dataasset")
-    model.objects.bulk_create(model(user=reviewer, permission=review, content_object=a) for a in assets)
+    permissions.assign_many(DataAsset, [(reviewer.pk, a.pk, "portal.review_dataasset") for a in assets])
     return assets
 
 

@@ -20,6 +20,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0004_offboarding")]
+    dependencies = [("portal", "0005_bounded_asset_text")]
 
     operations = [migrations.RunPython(forwards, backwards)]
