@@ -13,7 +13,6 @@ from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from portal.errors import DomainError, Forbidden, NotFound
-from portal.params import BOOL_HELP, parse_bool
 
 RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
@@ -39,15 +38,6 @@ def back(request, fallback: str = "dashboard", *, referer: bool = True):
     else ``fallback`` (a URL, a URL name or an object); only ever a page of this site."""
     target = on_site(request, request.POST.get("next") or (request.headers.get("referer") if referer else None))
     return redirect(target or fallback)
-
-
-def query_bool(request, name: str, default: bool = False) -> bool:
-    """A yes/no query parameter on a page; a malformed one is a message and counts as ``default``."""
-    try:
-        return parse_bool(request.GET.get(name), name=name, default=default)
-    except DomainError as exc:
-        messages.error(request, f"{exc.message} {BOOL_HELP}")
-        return default
 
 
 class PortalViewMixin(LoginRequiredMixin):

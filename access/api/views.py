@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -35,9 +35,9 @@ from access.api.serializers import (
 )
 from access.models import AccessRequest, Grant, Scope
 from portal import offboarding, permissions
+from portal.api.lists import FilteredListViewSet
 from portal.api.permissions import IsActiveUser
 from portal.errors import NotFound
-from portal.params import check_filters
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input: `errors` names each field."),
@@ -77,15 +77,14 @@ def _choices(choices) -> list[str]:
     ),
     retrieve=extend_schema(summary="One access request with its decisions", responses={200: AccessRequestSerializer}),
 )
-class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AccessRequestViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
     """Request → decision. A restricted asset needs two approvals by two different reviewers."""
 
     serializer_class = AccessRequestSerializer
-    filter_backends: list = []  # the selector applies RequestFilter itself
+    filterset_class = selectors.RequestFilter
     queryset = AccessRequest.objects.none()  # for the schema; get_queryset is what runs
 
-    def get_queryset(self):
-        filters = check_filters(self.request.query_params, selectors.RequestFilter)
+    def select(self, filters):
         return selectors.request_list(user=self.request.user, filters=filters)
 
     def get_object(self):
@@ -163,15 +162,14 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     ),
     retrieve=extend_schema(summary="One grant", responses={200: GrantSerializer}),
 )
-class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class GrantViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
     """Grants: each active one is a guardian permission on its asset."""
 
     serializer_class = GrantSerializer
-    filter_backends: list = []  # the selector applies GrantFilter itself
+    filterset_class = selectors.GrantFilter
     queryset = Grant.objects.none()  # for the schema; get_queryset is what runs
 
-    def get_queryset(self):
-        filters = check_filters(self.request.query_params, selectors.GrantFilter)
+    def select(self, filters):
         return selectors.grant_list(user=self.request.user, filters=filters)
 
     def get_object(self):
@@ -210,15 +208,14 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={200: GrantSerializer(many=True)},
     ),
 )
-class BreakGlassViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class BreakGlassViewSet(FilteredListViewSet):
     """Immediate access for at most four hours, reviewed after the fact within 24 hours."""
 
     serializer_class = GrantSerializer
-    filter_backends: list = []
     queryset = Grant.objects.none()  # for the schema; get_queryset is what runs
 
-    def get_queryset(self):
-        return selectors.break_glass_queue(user=self.request.user)
+    def select(self, filters):
+        return selectors.break_glass_queue(user=self.request.user)  # no filters: the queue is the list
 
     @extend_schema(
         summary="Take emergency access now",
