@@ -115,9 +115,12 @@ class PeopleFilter(django_filters.FilterSet):
         method="search", label="Search", widget=forms.SearchInput(attrs={"placeholder": "Name, user name or e-mail"})
     )
     role = django_filters.ChoiceFilter(
-        choices=[(EMPLOYEE, "Employee (no role)"), *((g, g) for g in ROLE_GROUPS)], method="filter_role"
+        choices=[(EMPLOYEE, "Employee (no role)"), *((g, g.replace("-", " ").capitalize()) for g in ROLE_GROUPS)],
+        method="filter_role",
+        label="Role",
+        empty_label="Any",
     )
-    offboarded = BoolFilter(method="filter_offboarded")
+    offboarded = BoolFilter(method="filter_offboarded", label="Offboarded")
 
     class Meta:
         model = User

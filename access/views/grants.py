@@ -42,7 +42,7 @@ class GrantListView(FilteredListView):
         given = self.filters.get("user") or ""
         if given not in ("me", ""):
             choices.append((given, f"User #{given}"))
-        field.widget = forms.Select(choices=choices)
+        field.widget, field.help_text = forms.Select(choices=choices), ""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
