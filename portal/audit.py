@@ -28,7 +28,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from portal.models import AuditChainHead, AuditEvent
@@ -55,6 +55,8 @@ def _label(obj: models.Model | Ref | None) -> tuple[str, str, str]:
 
 
 def _normalise(details: dict | None) -> dict:
+    if not details:
+        return {}
     # Round-trip through JSON so the hash is computed over exactly what is stored.
     return json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder, sort_keys=True))
 
@@ -108,7 +110,10 @@ def _lock_head() -> AuditChainHead:
 
 
 def record_many(*, actor, entries: Iterable[Entry]) -> list[AuditEvent]:
-    """Append several events in one locked step (one INSERT for the lot)."""
+    """Append several events in one locked step (one INSERT or COPY for the lot).
+
+    Events stored by COPY (large batches on PostgreSQL) come back without their ``pk``.
+    """
     entries = list(entries)
     if not entries:
         return []
@@ -135,10 +140,32 @@ def record_many(*, actor, entries: Iterable[Entry]) -> list[AuditEvent]:
             )
             event.hash = prev = compute_hash(event)
             events.append(event)
-        AuditEvent.objects.bulk_create(events)
+        _insert(events)
         head.sequence, head.hash = seq, prev
         head.save(update_fields=["sequence", "hash"])
     return events
+
+
+# From this many events on, PostgreSQL gets them by COPY: Django compiling a 10,000-row INSERT
+# took most of an expiry batch's time, COPY takes a fraction of it.
+COPY_FROM = 500
+
+
+def _insert(events: list[AuditEvent]) -> None:
+    if connection.vendor != "postgresql" or len(events) < COPY_FROM:
+        AuditEvent.objects.bulk_create(events)
+        return
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {quote(AuditEvent._meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
+        for event in events:
+            copy.write_row(
+                [json.dumps(event.details) if f.name == "details" else getattr(event, f.attname) for f in fields]
+            )
 
 
 def record(*, actor, action: str, target: models.Model | None = None, details: dict | None = None) -> AuditEvent:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import views, views_audit
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("assets/", views.AssetListView.as_view(), name="asset-list"),
     path("assets/<int:pk>/", views.AssetDetailView.as_view(), name="asset-detail"),
+    path("audit/", views_audit.AuditEventListView.as_view(), name="audit-list"),
+    path("audit/export.csv", views_audit.AuditEventExportView.as_view(), name="audit-export"),
     path("admin/", admin.site.urls),
     path("access/", include("access.urls")),
     path("api/", include("portal.api.urls")),
