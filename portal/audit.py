@@ -290,13 +290,15 @@ def checkpoint_write(*, path: Path | str | None = None, now=None) -> Checkpoint 
     """
     path = Path(path or settings.AUDIT_CHECKPOINT_FILE)
     last = _last_checkpoint(path)
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is None or head.sequence == 0 or (last is not None and last.sequence == head.sequence):
-        return None
+    head = AuditChainHead.objects.filter(pk=1).first() or AuditChainHead(sequence=0, hash=GENESIS)
+    if last is not None and (
+        head.sequence < last.sequence or (head.sequence == last.sequence and head.hash != last.hash)
+    ):
+        raise CheckpointError(f"the chain head is at #{head.sequence}, behind the checkpoint at #{last.sequence}")
+    if head.sequence == 0 or (last is not None and last.sequence == head.sequence):
+        return None  # nothing new to vouch for
     expected_seq, prev = 1, GENESIS
     if last is not None:
-        if head.sequence < last.sequence:
-            raise CheckpointError(f"the chain head is at #{head.sequence}, behind the checkpoint at #{last.sequence}")
         anchor = AuditEvent.objects.filter(sequence=last.sequence).values_list("hash", flat=True).first()
         if anchor != last.hash:
             raise CheckpointError(f"event #{last.sequence} no longer matches the checkpoint of {last.time}")

@@ -278,3 +278,14 @@ def test_the_migration_refuses_to_key_a_broken_unkeyed_chain():
 
     with pytest.raises(RuntimeError, match="broken at event #2"):
         importlib.import_module(MIGRATION).key_the_chain(apps, None)
+
+
+def test_the_checkpoint_job_refuses_when_the_table_was_wiped_and_says_so_in_the_log(caplog):
+    _append(3)
+    audit_checkpoint_task.delay()
+    _raw(f"DELETE FROM {TABLE}")
+    _move_head(0, audit.GENESIS)
+
+    with pytest.raises(audit.CheckpointError, match="head is at #0, behind the checkpoint at #3"):
+        audit_checkpoint_task.delay()
+    assert "audit checkpoint refused" in caplog.text
