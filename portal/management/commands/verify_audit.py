@@ -36,7 +36,8 @@ class Command(BaseCommand):
         count = AuditEvent.objects.count()
         if found:
             latest = max(found, key=lambda c: c.sequence)
-            vouched = f"{len(found)} signed checkpoints hold (latest #{latest.sequence} at {latest.time})"
+            counted = "the signed checkpoint holds" if len(found) == 1 else f"all {len(found)} signed checkpoints hold"
+            vouched = f"{counted} (latest #{latest.sequence} at {latest.time})"
         else:
             vouched = "no checkpoints, so events removed from the end would not show"
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {count} events verified; {vouched}."))
