@@ -13,23 +13,11 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
-from portal import selectors_audit
+from portal import audit, selectors_audit
 from portal.errors import ValidationError
 from portal.web import PortalViewMixin
 
-CSV_COLUMNS = [
-    "sequence",
-    "created_at",
-    "actor_id",
-    "actor_repr",
-    "action",
-    "target_type",
-    "target_id",
-    "target_repr",
-    "details",
-    "prev_hash",
-    "hash",
-]
+CSV_COLUMNS = audit.COLUMNS  # every stored field but the row id, so the chain can be re-checked from the file
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
