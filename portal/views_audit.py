@@ -32,7 +32,8 @@ class AuditEventListView(PortalViewMixin, ListView):
         try:
             return selectors_audit.audit_event_list(user=self.request.user, filters=self.request.GET)
         except ValidationError as exc:
-            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
+            labels = {name: f.label or name for name, f in selectors_audit.AuditEventFilter.base_filters.items()}
+            problems = "; ".join(f"{labels.get(field, field)}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
             messages.error(self.request, f"{exc.message} {problems}")
             return selectors_audit.audit_event_filter({}).qs.none()
 
