@@ -10,7 +10,7 @@ def pytest_configure(config):
 
 
 def _let_test_flushes_truncate_the_audit_log() -> None:
-    """On PostgreSQL a trigger refuses TRUNCATE of audit rows (migration portal 0003).
+    """On PostgreSQL a trigger refuses TRUNCATE of audit rows (migration portal 0006).
 
     Transactional tests end with ``flush``, which truncates every table. Only here,
     in the test run, does a flush open the trigger's one narrow door: the setting

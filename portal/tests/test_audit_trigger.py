@@ -1,4 +1,4 @@
-"""PostgreSQL refuses UPDATE, DELETE and TRUNCATE of audit rows, whoever asks (migration portal 0003)."""
+"""PostgreSQL refuses UPDATE, DELETE and TRUNCATE of audit rows, whoever asks (migration portal 0006)."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction

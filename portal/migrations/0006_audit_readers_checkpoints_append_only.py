@@ -105,7 +105,7 @@ def not_append_only(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0002_roles"),
+        ("portal", "0005_bounded_asset_text"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
