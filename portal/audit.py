@@ -80,7 +80,7 @@ def _canonical(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
 
 
-def event_payload(event: AuditEvent) -> bytes:
+def event_payload(event: AuditEvent | SimpleNamespace) -> bytes:
     """What an event's hash covers: every field, and the hash of the event before it."""
     return _canonical(
         {
@@ -98,7 +98,7 @@ def event_payload(event: AuditEvent) -> bytes:
     )
 
 
-def compute_hash(event: AuditEvent) -> str:
+def compute_hash(event: AuditEvent | SimpleNamespace) -> str:
     return _mac(event_payload(event))
 
 
@@ -172,7 +172,8 @@ def _insert(rows: list[SimpleNamespace]) -> list:
     if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         return AuditEvent.objects.bulk_create([AuditEvent(**vars(row)) for row in rows])
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(AuditEvent._meta.get_field(name).column) for name in COLUMNS)
+    column_of = {f.name: f.column or f.name for f in AuditEvent._meta.concrete_fields}
+    columns = ", ".join(quote(column_of[name]) for name in COLUMNS)
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {quote(AuditEvent._meta.db_table)} ({columns}) FROM STDIN") as copy,
