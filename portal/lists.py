@@ -19,6 +19,7 @@ from django_filters import FilterSet
 from portal.web import PortalViewMixin
 
 PAGE_SIZE = 50
+BAD_FILTERS = "Some filters are not valid."
 
 
 def filter_problems(filterset: FilterSet) -> str:
@@ -62,10 +63,8 @@ class FilteredListView(PortalViewMixin, ListView):
         if self.filterset is not None and not self.filterset.is_valid():
             self.filters = self.default_filters()
             rows = self.select(self.filters)  # first: one who may not see the list gets 403, not a message
-            messages.error(
-                self.request,
-                f"Some filters are not valid, so the list shows its default instead. {filter_problems(self.filterset)}",
-            )
+            problems = filter_problems(self.filterset)
+            messages.error(self.request, f"{BAD_FILTERS} Showing the list as it opens, without them. {problems}")
             return rows
         self.filters = data
         return self.select(data)

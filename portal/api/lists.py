@@ -28,7 +28,7 @@ class FilteredListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         raise NotImplementedError
 
     def get_queryset(self):
-        params = self.request.query_params
+        params = self.request.query_params if self.action == "list" else {}  # filters are the list's
         if self.filterset_class is not None:
             check_filters(params, self.filterset_class)
         return self.select(params)
