@@ -25,7 +25,8 @@ def floor(request: HttpRequest) -> HttpResponse:
     # statement the same way (same SQL, same binding, same cursor), answer JSON. No validation, no checks.
     key = request.headers["Authorization"].split()[1]
     body = json.loads(request.body)
-    statement = token_statement(key=key, user=body["user"], asset=body["asset"], scope=body["scope"], now=timezone.now())
+    user, asset, scope = body["user"], body["asset"], body["scope"]
+    statement = token_statement(key=key, user=user, asset=asset, scope=scope, now=timezone.now())
     with statement_cursor() as cursor:
         cursor.execute(*statement)
         row = cursor.fetchone()

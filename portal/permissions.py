@@ -141,16 +141,16 @@ def holds_globally_sql(perm: str, user: str) -> tuple[str, tuple[int, int]]:
     another query (the decision point asks it with the caller's token).
     """
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
 
     User = get_user_model()
-    own = User.user_permissions.through._meta.db_table
-    member = User.groups.through._meta.db_table
-    granted = User.groups.field.related_model.permissions.through._meta.db_table
-    sql = (
-        f"({user}.is_superuser"
-        f" OR EXISTS (SELECT 1 FROM {own} up WHERE up.user_id = {user}.id AND up.permission_id = %s)"
-        f" OR EXISTS (SELECT 1 FROM {member} ug JOIN {granted} gp ON gp.group_id = ug.group_id"
-        f" WHERE ug.user_id = {user}.id AND gp.permission_id = %s))"
-    )
+    tables = (User.user_permissions.through, User.groups.through, Group.permissions.through)
+    own, member, granted = (connection.ops.quote_name(m._meta.db_table) for m in tables)
+    # Only quoted table names and the caller's alias are interpolated; the permission id is a parameter.
+    sql = f"""({user}.is_superuser
+        OR EXISTS (SELECT 1 FROM {own} up WHERE up.user_id = {user}.id AND up.permission_id = %s)
+        OR EXISTS (SELECT 1 FROM {member} ug JOIN {granted} gp ON gp.group_id = ug.group_id
+                   WHERE ug.user_id = {user}.id AND gp.permission_id = %s))"""  # noqa: S608
     pk = permission_id(perm)
     return sql, (pk, pk)

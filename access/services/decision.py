@@ -50,36 +50,43 @@ class Caller:
     may_check: bool  # holds access.check_access (own, through a group, or as a superuser)
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 @functools.cache
 def _grant_sql(by_username: bool) -> str:
     # The one active grant of (user, asset, scope): the unique constraint allows no second. Active, as
     # GrantQuerySet.active() says: status active AND not yet expired AND the grantee active (and not
     # offboarded, once the user model records offboarding).
     User = get_user_model()
-    who = "gu.username = %s" if by_username else "g.user_id = %s"
-    offboarded = any(f.name == "offboarded_at" for f in User._meta.concrete_fields)
-    return (
-        f"SELECT g.id, g.expires_at, g.last_used_at FROM {Grant._meta.db_table} g"
-        f" JOIN {User._meta.db_table} gu ON gu.id = g.user_id"
-        f" WHERE {who} AND g.asset_id = %s AND g.scope = %s"
-        f" AND g.status = '{Grant.Status.ACTIVE.value}' AND g.expires_at > %s AND gu.is_active"
-        + (" AND gu.offboarded_at IS NULL" if offboarded else "")
-    )
+    who = "gu.username" if by_username else "g.user_id"
+    standing = "gu.is_active"
+    if any(f.name == "offboarded_at" for f in User._meta.concrete_fields):
+        standing += " AND gu.offboarded_at IS NULL"
+    # Only quoted table names and fixed SQL are interpolated; every value is a parameter.
+    return f"""
+        SELECT g.id, g.expires_at, g.last_used_at
+        FROM {_table(Grant)} g JOIN {_table(User)} gu ON gu.id = g.user_id
+        WHERE {who} = %s AND g.asset_id = %s AND g.scope = %s
+          AND g.status = %s AND g.expires_at > %s AND {standing}
+    """  # noqa: S608
 
 
 def _grant_params(user: int | str, asset: int, scope: str, now: datetime) -> list:
-    return [user, asset, scope, connection.ops.adapt_datetimefield_value(now)]
+    return [user, asset, scope, Grant.Status.ACTIVE.value, connection.ops.adapt_datetimefield_value(now)]
 
 
 @functools.cache
 def _token_sql(by_username: bool) -> str:
     holds, _ = permissions.holds_globally_sql(CHECK_PERMISSION, "u")
-    return (
-        f"SELECT u.is_active, {holds}, g.id, g.expires_at, g.last_used_at"
-        f" FROM {Token._meta.db_table} t JOIN {get_user_model()._meta.db_table} u ON u.id = t.user_id"
-        f" LEFT JOIN ({_grant_sql(by_username)}) g ON TRUE"
-        " WHERE t.key = %s"
-    )
+    # Only quoted table names and fixed SQL are interpolated; every value is a parameter.
+    return f"""
+        SELECT u.is_active, {holds}, g.id, g.expires_at, g.last_used_at
+        FROM {_table(Token)} t JOIN {_table(get_user_model())} u ON u.id = t.user_id
+        LEFT JOIN ({_grant_sql(by_username)}) g ON TRUE
+        WHERE t.key = %s
+    """  # noqa: S608
 
 
 def token_statement(*, key: str, user: int | str, asset: int, scope: str, now: datetime) -> tuple[str, list]:

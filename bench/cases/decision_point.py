@@ -184,5 +184,5 @@ def run(ctx: Context) -> list[Figure]:
 CASE = Case(
     name=NAME,
     run=run,
-    description="decision-point checks per second over HTTP (token auth) vs its SQL floor and a trivial view, 1 and 2 workers",
+    description="decision-point checks/s over HTTP (token auth) vs its SQL floor and a trivial view, 1 and 2 workers",
 )
