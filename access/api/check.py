@@ -19,6 +19,7 @@ import json
 
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import Field
 
 from access import services
 from access.api.serializers import CheckInputSerializer, CheckResultSerializer
@@ -27,9 +28,9 @@ MAX_BODY = 1024  # bytes; a check is under 200, anything bigger is DRF's to refu
 
 
 @functools.cache
-def _serializers() -> tuple[dict, CheckResultSerializer]:
-    # Built once per process: the fields validate and render without keeping state.
-    return dict(CheckInputSerializer().fields), CheckResultSerializer()
+def _fields() -> tuple[dict, Field]:
+    # The serializers' own fields, built once per process: they validate and render without keeping state.
+    return dict(CheckInputSerializer().fields), CheckResultSerializer().fields["expires_at"]
 
 
 def _token_key(request: HttpRequest) -> str | None:
@@ -53,7 +54,7 @@ def _valid_input(request: HttpRequest) -> dict | None:
         return None
     if not isinstance(data, dict):
         return None
-    fields, _ = _serializers()
+    fields, _ = _fields()
     try:
         return {name: field.run_validation(data[name]) for name, field in fields.items()}
     except (KeyError, ValidationError):
@@ -69,8 +70,16 @@ def answer(request: HttpRequest) -> HttpResponse | None:
     caller, decision = services.check_access_by_token(key=key, **fields)
     if caller is None or not caller.may_check:
         return None  # 401 or 403, in the API's error shape
-    _, output = _serializers()
-    return HttpResponse(json.dumps(output.to_representation(decision), separators=(",", ":")), "application/json")
+    return HttpResponse(_render(decision), "application/json")
+
+
+def _render(decision) -> str:
+    # CheckResultSerializer's shape as DRF's JSONRenderer writes it (compact), without a serializer per call.
+    _, expires_at = _fields()
+    answer = {"allowed": decision.allowed, "grant": decision.grant, "expires_at": None}
+    if decision.expires_at is not None:
+        answer["expires_at"] = expires_at.to_representation(decision.expires_at)
+    return json.dumps(answer, separators=(",", ":"))
 
 
 class ServicePath:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.authtoken.models import Token
@@ -109,7 +109,7 @@ def _server_binding_cursor_class():
 
 
 @contextmanager
-def statement_cursor() -> Iterator:
+def statement_cursor(db=None) -> Iterator:
     """A cursor (Django's wrapper: query log, error mapping) whose statements PostgreSQL prepares.
 
     The ORM binds parameters on the client, so PostgreSQL would plan each
@@ -117,18 +117,19 @@ def statement_cursor() -> Iterator:
     psycopg prepares a statement once it has run ``prepare_threshold`` times
     on the connection. It skips Django's per-request health check (a round
     trip of its own): :func:`fetch_one` does without it. Elsewhere (SQLite,
-    psycopg 2) it is the usual cursor.
+    psycopg 2) it is the usual cursor. ``db``: a connection, default ``default``.
     """
-    server_binding = _server_binding_cursor_class() if connection.vendor == "postgresql" else None
+    db = db or connections[DEFAULT_DB_ALIAS]
+    server_binding = _server_binding_cursor_class() if db.vendor == "postgresql" else None
     if server_binding is None:
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             yield cursor
         return
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        raw = server_binding(connection.connection)
-    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    with db.wrap_database_errors:
+        raw = server_binding(db.connection)
+    wrapped = db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
     with wrapped:
         yield wrapped
 
@@ -142,26 +143,24 @@ def fetch_one(sql: str, params: list) -> tuple | None:
     it is closed and the statement sent again on a new one, which is all the
     health check would have achieved.
     """
+    db = connections[DEFAULT_DB_ALIAS]  # once: every attribute of the ``connection`` proxy is a lookup
 
     def run() -> tuple | None:
-        with statement_cursor() as cursor:
+        with statement_cursor(db) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
 
     may_retry = (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-        and not connection.in_atomic_block
+        db.connection is not None and db.health_check_enabled and not db.health_check_done and not db.in_atomic_block
     )
     try:
         row = run()
     except (InterfaceError, OperationalError):
         if not may_retry:
             raise
-        connection.close()
+        db.close()
         row = run()
-    connection.health_check_done = True
+    db.health_check_done = True
     return row
 
 
