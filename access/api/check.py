@@ -1,8 +1,8 @@
 """The decision point's service path: a token call answered without DRF's request cycle.
 
 Data systems call ``POST /api/access/check`` on every read they serve. The
-common call (a ``Token`` header, a small JSON body whose fields pass the input
-serializer's own fields) is answered by ONE statement
+common call (a ``Token`` header, a small JSON body that the API's own parser
+reads and the input serializer's own fields accept) is answered by ONE statement
 (:func:`access.services.check_access_by_token`) and a few lines of Python,
 next to nothing beyond the SQL's own cost. Every other call goes to the DRF
 view untouched, so it answers exactly as before: a session (with its CSRF
@@ -15,11 +15,15 @@ keeps documenting the view.
 from __future__ import annotations
 
 import functools
+import io
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.fields import Field
+from rest_framework.parsers import BaseParser
+from rest_framework.settings import api_settings
 
 from access import services
 from access.api.serializers import CheckInputSerializer, CheckResultSerializer
@@ -28,9 +32,11 @@ MAX_BODY = 1024  # bytes; a check is under 200, anything bigger is DRF's to refu
 
 
 @functools.cache
-def _fields() -> tuple[dict, Field]:
-    # The serializers' own fields, built once per process: they validate and render without keeping state.
-    return dict(CheckInputSerializer().fields), CheckResultSerializer().fields["expires_at"]
+def _parts() -> tuple[BaseParser, dict, Field]:
+    # The API's own JSON parser (size, depth, strict constants) and the serializers' own fields, built once
+    # per process: they parse, validate and render without keeping state.
+    parser = next(p() for p in api_settings.PARSER_CLASSES if p.media_type == "application/json")
+    return parser, dict(CheckInputSerializer().fields), CheckResultSerializer().fields["expires_at"]
 
 
 def _token_key(request: HttpRequest) -> str | None:
@@ -46,15 +52,16 @@ def _valid_input(request: HttpRequest) -> dict | None:
     """The body's fields as the input serializer validates them, or ``None`` to let DRF answer."""
     if request.content_type != "application/json" or "html" in request.META.get("HTTP_ACCEPT", ""):
         return None
+    parser, fields, _ = _parts()
     try:
         if not 0 < int(request.META.get("CONTENT_LENGTH") or 0) <= MAX_BODY:
             return None
-        data = json.loads(request.body)
-    except (ValueError, RecursionError):
+        context = {"encoding": request.encoding or settings.DEFAULT_CHARSET}
+        data = parser.parse(io.BytesIO(request.body), "application/json", context)
+    except (ValueError, APIException):
         return None
     if not isinstance(data, dict):
         return None
-    fields, _ = _fields()
     try:
         return {name: field.run_validation(data[name]) for name, field in fields.items()}
     except (KeyError, ValidationError):
@@ -75,7 +82,7 @@ def answer(request: HttpRequest) -> HttpResponse | None:
 
 def _render(decision) -> str:
     # CheckResultSerializer's shape as DRF's JSONRenderer writes it (compact), without a serializer per call.
-    _, expires_at = _fields()
+    *_, expires_at = _parts()
     answer = {"allowed": decision.allowed, "grant": decision.grant, "expires_at": None}
     if decision.expires_at is not None:
         answer["expires_at"] = expires_at.to_representation(decision.expires_at)

@@ -20,6 +20,6 @@ router.register("grants", GrantViewSet, basename="api-grant")
 router.register("break-glass", BreakGlassViewSet, basename="api-break-glass")
 
 urlpatterns = [
-    re_path(r"^users/(?P<pk>[^/.]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
+    re_path(r"^users/(?P<pk>[0-9]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
     *router.urls,
 ]

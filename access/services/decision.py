@@ -56,20 +56,16 @@ def _table(model) -> str:
 
 @functools.cache
 def _grant_sql(by_username: bool) -> str:
-    # The one active grant of (user, asset, scope): the unique constraint allows no second. Active, as
-    # GrantQuerySet.active() says: status active AND not yet expired AND the grantee active (and not
-    # offboarded, once the user model records offboarding).
-    User = get_user_model()
+    # The one active grant of (user, asset, scope): the unique constraint allows no second. Active: status
+    # active AND not yet expired AND the grantee active and not offboarded (test_decision_sql holds this
+    # to the ORM's definition).
     who = "gu.username" if by_username else "g.user_id"
-    standing = "gu.is_active"
-    if any(f.name == "offboarded_at" for f in User._meta.concrete_fields):
-        standing += " AND gu.offboarded_at IS NULL"
     # Only quoted table names and fixed SQL are interpolated; every value is a parameter.
     return f"""
         SELECT g.id, g.expires_at, g.last_used_at
-        FROM {_table(Grant)} g JOIN {_table(User)} gu ON gu.id = g.user_id
+        FROM {_table(Grant)} g JOIN {_table(get_user_model())} gu ON gu.id = g.user_id
         WHERE {who} = %s AND g.asset_id = %s AND g.scope = %s
-          AND g.status = %s AND g.expires_at > %s AND {standing}
+          AND g.status = %s AND g.expires_at > %s AND gu.is_active AND gu.offboarded_at IS NULL
     """  # noqa: S608
 
 
