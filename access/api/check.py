@@ -35,7 +35,7 @@ MAX_BODY = 1024  # bytes; a check is under 200, anything bigger is DRF's to refu
 def _parts() -> tuple[BaseParser, dict, Field]:
     # The API's own JSON parser (size, depth, strict constants) and the serializers' own fields, built once
     # per process: they parse, validate and render without keeping state.
-    parser = next(p() for p in api_settings.PARSER_CLASSES if p.media_type == "application/json")
+    parser = next(p() for p in api_settings.DEFAULT_PARSER_CLASSES if p.media_type == "application/json")
     return parser, dict(CheckInputSerializer().fields), CheckResultSerializer().fields["expires_at"]
 
 

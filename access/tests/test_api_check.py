@@ -151,6 +151,21 @@ def test_a_body_that_is_not_json_is_400_for_a_service(service, grant):
     assert response.json()["code"] == "parse_error"
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"user": "emma", "asset": 1, "scope": "use", "x": ' + b"[" * 40 + b"]" * 40 + b"}",
+        b'{"user": "emma", "asset": 1, "scope": "use", "x": NaN}',
+    ],
+    ids=["nested-too-deep", "nan"],
+)
+def test_a_service_body_the_api_parser_refuses_is_refused_the_same_way(service, grant, raw):
+    # The service path reads JSON with the API's own parser, so it accepts nothing the API refuses.
+    response = service.post("/api/access/check", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
 def test_a_session_still_needs_its_csrf_token(employee, asset, grant):
     tester = UserFactory(username="tess")
     tester.user_permissions.add(permissions.permission("access.check_access"))
