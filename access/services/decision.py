@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework.authtoken.models import Token
 
 from access.models import Grant
@@ -139,7 +139,7 @@ def fetch_one(sql: str, params: list) -> tuple | None:
     it is closed and the statement sent again on a new one, which is all the
     health check would have achieved.
     """
-    db = connections[DEFAULT_DB_ALIAS]  # once: every attribute of the ``connection`` proxy is a lookup
+    db: Any = connections[DEFAULT_DB_ALIAS]  # once: every attribute of the ``connection`` proxy is a lookup
 
     def run() -> tuple | None:
         with statement_cursor(db) as cursor:
@@ -162,9 +162,8 @@ def fetch_one(sql: str, params: list) -> tuple | None:
 
 def _aware(value: datetime | str) -> datetime:
     # PostgreSQL answers aware datetimes; SQLite naive UTC ones (or text, through a subquery).
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 def _allow(pk: int, expires_at, last_used_at, now: datetime) -> Decision:
@@ -178,7 +177,10 @@ def check_access(*, user: int | str, asset: int, scope: str, now: datetime | Non
     """May ``user`` (id or username) use ``asset`` with ``scope`` right now?"""
     now = now or timezone.now()
     row = fetch_one(_grant_sql(isinstance(user, str)), _grant_params(user, asset, scope, now))
-    return Decision(allowed=False) if row is None else _allow(*row, now)
+    if row is None:
+        return Decision(allowed=False)
+    pk, expires_at, last_used_at = row
+    return _allow(pk, expires_at, last_used_at, now)
 
 
 def check_access_by_token(
@@ -196,4 +198,5 @@ def check_access_by_token(
     caller = Caller(is_active=bool(row[0]), may_check=bool(row[0] and row[1]))
     if not caller.may_check or row[2] is None:
         return caller, Decision(allowed=False)
-    return caller, _allow(*row[2:], now)
+    _, _, pk, expires_at, last_used_at = row
+    return caller, _allow(pk, expires_at, last_used_at, now)
