@@ -1,0 +1,90 @@
+"""The authorisation matrix of portal's own routes (see ``portal/testing.py`` and
+``portal/tests/test_authorisation_matrix.py``): one row per route and method, one answer per role.
+
+``(own, other)`` is the answer on an object of the persona's own sphere and on someone else's.
+"""
+
+from portal import permissions
+from portal.testing import LOGIN, PASSWORD, Row, answers
+
+
+def _asset(world, owner, asset):
+    # The owner administers the data system itself (what an ``admin`` grant carries): the spec says
+    # that gives no right at all inside the portal, so the asset stays an access admin's to change.
+    if owner is not None:
+        permissions.assign("portal.admin_dataasset", owner, asset)
+    return asset
+
+
+def _user(world, owner, asset):
+    return owner
+
+
+KINDS = {"asset": _asset, "user": _user}
+
+
+def _credentials(world, obj):
+    return {"username": world.user("employee").username, "password": PASSWORD}
+
+
+NEW_ASSET = {
+    "name": "Loyalty card transactions",
+    "description": "Purchases linked to a loyalty card.",
+    "sensitivity": "internal",
+    "holds_personal_data": True,
+    "max_grant_days": 180,
+    "reviewers": [],
+}
+
+
+def _same_asset(world, asset):
+    return {
+        "name": asset.name,
+        "description": "Names, e-mail addresses and phone numbers of customers.",
+        "sensitivity": asset.sensitivity,
+        "holds_personal_data": True,
+        "max_grant_days": asset.max_grant_days,
+    }
+
+
+# Everyone signed in may browse the catalogue; only access admins change it.
+CATALOGUE = answers(default=(200, 200), anonymous=LOGIN, service=200)
+API_CATALOGUE = answers(default=(200, 200), anonymous=401, service=200)
+ASSET_CHANGE = answers(
+    anonymous=401,
+    employee=(403, 403),
+    reviewer=(403, 403),
+    other_reviewer=(403, 403),
+    access_admin=(200, 200),
+    privacy_officer=(403, 403),
+    auditor=(403, 403),
+    service=403,
+)
+CHANGE_NOTE = "only access admins change an asset; an admin grant (admin_dataasset) gives nothing in the portal"
+
+ROWS = [
+    # --- Pages -----------------------------------------------------------------
+    Row("dashboard", "GET", answers(default=200, anonymous=LOGIN)),
+    Row("login", "GET", answers(default=302, anonymous=200), note="signed in: on to the dashboard"),
+    Row("login", "POST", answers(default=302), body=_credentials),
+    Row("login", "PUT", answers(default=302, anonymous=200), note="Django's FormView: PUT is POST; no data"),
+    Row("logout", "POST", answers(default=302)),
+    Row("asset-list", "GET", answers(default=200, anonymous=LOGIN)),
+    Row("asset-detail", "GET", CATALOGUE, kind="asset"),
+    # --- API ---------------------------------------------------------------------
+    Row("api-token", "POST", answers(default=200), body=_credentials, note="no session: the body's credentials"),
+    Row("api-schema", "GET", answers(default=200)),
+    Row("api-docs", "GET", answers(default=200)),
+    Row("api-asset-list", "GET", answers(default=200, anonymous=401)),
+    Row("api-asset-list", "POST", answers(default=403, anonymous=401, access_admin=201), body=NEW_ASSET),
+    Row("api-asset-detail", "GET", API_CATALOGUE, kind="asset"),
+    Row("api-asset-detail", "PUT", ASSET_CHANGE, kind="asset", body=_same_asset, note=CHANGE_NOTE),
+    Row(
+        "api-asset-detail",
+        "PATCH",
+        ASSET_CHANGE,
+        kind="asset",
+        body={"description": "Names, e-mail addresses and phone numbers of customers."},
+        note=CHANGE_NOTE,
+    ),
+]
