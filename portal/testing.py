@@ -44,6 +44,9 @@ class Sphere(NamedTuple):
     asset: str  # a key of ASSETS
 
 
+EMPLOYEES_OBJECT = Sphere("employee", "asset")
+
+
 @dataclass(frozen=True)
 class Persona:
     key: str
@@ -56,7 +59,7 @@ class Persona:
     # request, or one on the asset they review) and on one of another sphere (someone else's, on an
     # asset they do not review). Without ``own`` only the other sphere is tried.
     own: Sphere | None = None
-    other: Sphere = Sphere("employee", "asset")
+    other: Sphere = EMPLOYEES_OBJECT
     matrix: bool = True  # False: a person the world needs, not a role of its own
     about: str = ""
 
@@ -169,6 +172,21 @@ class World:
             raise ValueError(f"{persona} has no own sphere")
         owner = self.user(persona if sphere.owner == SELF else sphere.owner)
         return owner, self.asset(sphere.asset)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a ``KINDS`` builder makes the object of one case from: ``owner``'s, on ``asset``.
+
+    ``persona`` and ``ownership`` say who will act on it, for objects whose "own" is not simply
+    the owner's (a case that a handler handles).
+    """
+
+    world: World
+    persona: str
+    ownership: str
+    owner: Any
+    asset: Any
 
 
 # --- Routes, read from the URLconf --------------------------------------------
@@ -352,7 +370,7 @@ def matrix_tables() -> tuple[list[Row], dict[str, Callable]]:
     """``ROWS`` and ``KINDS`` of every project app's ``tests/authorisation.py``.
 
     Found by name rather than imported, so ``portal`` depends on no app; each app classifies its
-    own routes and says how to make the objects its ids name: ``KINDS[kind](world, owner, asset)``.
+    own routes and says how to make the objects its ids name: ``KINDS[kind](target)``.
     """
     rows: list[Row] = []
     kinds: dict[str, Callable] = {}
@@ -428,7 +446,8 @@ def run(case: Case, kinds: Mapping[str, Callable], found: Mapping[str, Route]) -
     user = world.user(case.persona)
     obj, url_kwargs = None, {}
     if route.kwargs:
-        obj = kinds[case.row.kind](world, *world.sphere(case.persona, case.ownership))
+        owner, asset = world.sphere(case.persona, case.ownership)
+        obj = kinds[case.row.kind](Target(world, case.persona, case.ownership, owner, asset))
         url_kwargs = {route.kwargs[-1]: obj.pk}
     url = reverse(route.name, kwargs=url_kwargs)
     body = case.row.body(world, obj) if callable(case.row.body) else case.row.body

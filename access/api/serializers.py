@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from access.models import BREAK_GLASS_MAX_HOURS, AccessRequest, Decision, Grant, Scope
+from portal.api.serializers import ErrorSerializer as ErrorSerializer  # the one error shape, shared
 from portal.api.serializers import UserRefSerializer
 from portal.models import DataAsset
 from portal.selectors import MAX_ID
@@ -113,16 +114,6 @@ class CheckResultSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
     grant = serializers.IntegerField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (portal.api.exceptions)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="Messages per field."
-    )
 
 
 class RevokedCountSerializer(serializers.Serializer):

@@ -11,16 +11,16 @@ from access.tests.factories import JUSTIFICATION, AccessRequestFactory, make_bre
 from portal.testing import LOGIN, Row, answers
 
 
-def _request(world, owner, asset):
-    return AccessRequestFactory(requester=owner, asset=asset)
+def _request(target):
+    return AccessRequestFactory(requester=target.owner, asset=target.asset)
 
 
-def _grant(world, owner, asset):
-    return make_grant(owner, asset)
+def _grant(target):
+    return make_grant(target.owner, target.asset)
 
 
-def _break_glass(world, owner, asset):
-    return make_break_glass(owner, asset)
+def _break_glass(target):
+    return make_break_glass(target.owner, target.asset)
 
 
 KINDS = {"request": _request, "grant": _grant, "break_glass": _break_glass}

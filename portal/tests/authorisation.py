@@ -8,16 +8,15 @@ from portal import permissions
 from portal.testing import LOGIN, PASSWORD, Row, answers
 
 
-def _asset(world, owner, asset):
+def _asset(target):
     # The owner administers the data system itself (what an ``admin`` grant carries): the spec says
     # that gives no right at all inside the portal, so the asset stays an access admin's to change.
-    if owner is not None:
-        permissions.assign("portal.admin_dataasset", owner, asset)
-    return asset
+    permissions.assign("portal.admin_dataasset", target.owner, target.asset)
+    return target.asset
 
 
-def _user(world, owner, asset):
-    return owner
+def _user(target):
+    return target.owner
 
 
 KINDS = {"asset": _asset, "user": _user}

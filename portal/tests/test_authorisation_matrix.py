@@ -1,4 +1,4 @@
-"""Authorisation matrix: every route and method of the URLconf × every role × own and others' objects.
+"""Authorisation matrix: every route and method of the URLconf, by every role, on own and others' objects.
 
 An object a user may not see answers 404; an action they may not take, 403 (SPEC "Security and
 reliability"). The routes come from ``django.urls.get_resolver()``; what each role gets is written
@@ -10,9 +10,11 @@ import types
 
 import pytest
 from django.contrib import admin
+from django.test import Client
 from django.urls import path, reverse
 from django.views import View
 from django.views.generic import TemplateView
+from rest_framework.test import APIClient
 
 import portal.urls
 from portal import testing
@@ -32,6 +34,30 @@ def test_authorisation(case, db):
     result = testing.run(case, KINDS, ROUTES)
     if result.actual != result.expected:
         pytest.fail(str(result), pytrace=False)
+
+
+# Writes that use no cookie, so there is nothing for a forged cross-site request to ride on.
+NO_SESSION = {("api-token", "POST"): "trades a username and password for a token; no session is read"}
+WRITES = [
+    (route.name, method)
+    for route in ROUTES.values()
+    for method in route.methods
+    if method != "GET" and (route.name, method) not in NO_SESSION
+]
+
+
+@pytest.mark.parametrize(("name", "method"), WRITES, ids=" ".join)
+def test_every_write_with_a_session_needs_the_csrf_token(name, method, db):
+    route = ROUTES[name]
+    client = (APIClient if route.api else Client)(enforce_csrf_checks=True)
+    client.force_login(testing.make_user("employee"))
+    # The check runs before the view looks anything up, so any id will do.
+    url = reverse(name, kwargs=dict.fromkeys(route.kwargs, 1))
+
+    response = client.generic(method, url, "{}", content_type="application/json")
+
+    assert response.status_code == 403, response.content[:200]
+    assert b"CSRF" in response.content
 
 
 # --- The test of the test -------------------------------------------------------
@@ -113,8 +139,7 @@ def test_a_wrong_answer_fails_naming_the_route_the_role_and_the_object(db):
 
 def _changelists():
     return [
-        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-        for model in admin.site._registry
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
     ]
 
 
