@@ -309,7 +309,7 @@ class Case:
         return f"{self.row.method} {self.row.route} as {self.persona}{where}"
 
 
-def cases(rows: Iterable[Row], kinds: Mapping[str, Callable]) -> list[Case]:
+def cases(rows: Iterable[Row]) -> list[Case]:
     out = []
     for row in rows:
         for role in MATRIX_ROLES:

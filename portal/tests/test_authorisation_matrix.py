@@ -21,7 +21,7 @@ from portal import testing
 
 ROUTES = testing.routes()
 ROWS, KINDS = testing.matrix_tables()
-CASES = testing.cases(ROWS, KINDS)
+CASES = testing.cases(ROWS)
 
 
 def test_every_route_and_method_is_classified():
