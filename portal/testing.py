@@ -418,6 +418,8 @@ def _send(client, method: str, url: str, body: Mapping | None, *, api: bool):
 def _excerpt(response) -> str:
     if response.status_code in (301, 302, 303):
         return f"Location: {response['Location']}"
+    if response.streaming:
+        return f"(streamed {response.get('Content-Type', '')})"
     return response.content[:300].decode(errors="replace")
 
 
@@ -448,7 +450,8 @@ def run(case: Case, kinds: Mapping[str, Callable], found: Mapping[str, Route]) -
     if route.kwargs:
         owner, asset = world.sphere(case.persona, case.ownership)
         obj = kinds[case.row.kind](Target(world, case.persona, case.ownership, owner, asset))
-        url_kwargs = {route.kwargs[-1]: obj.pk}
+        # The id the URL takes: the object's attribute of that name (``sequence``), else its pk.
+        url_kwargs = {route.kwargs[-1]: getattr(obj, route.kwargs[-1], obj.pk)}
     url = reverse(route.name, kwargs=url_kwargs)
     body = case.row.body(world, obj) if callable(case.row.body) else case.row.body
     client = api_client(user, token=persona.token) if route.api else web_client(user)

@@ -78,10 +78,16 @@ def _urlconf(*extra):
     return module
 
 
+def _new_errors(rows, found) -> list[str]:
+    """What the table gets wrong about ``found`` beyond what it gets wrong about the real URLconf."""
+    known = set(testing.coverage_errors(ROWS, ROUTES, KINDS))
+    return [e for e in testing.coverage_errors(rows, found, KINDS) if e not in known]
+
+
 def test_a_route_nobody_classified_fails_the_coverage_check():
     found = testing.routes(_urlconf(path("reports/", _Extra.as_view(), name="report-list")))
 
-    assert testing.coverage_errors(ROWS, found, KINDS) == [
+    assert _new_errors(ROWS, found) == [
         "No row for GET report-list (/reports/): classify it in the authorisation table of its app "
         "(<app>/tests/authorisation.py)."
     ]
@@ -91,9 +97,8 @@ def test_each_method_of_a_route_needs_its_row():
     found = testing.routes(_urlconf(path("reports/<int:pk>/close/", _ExtraAction.as_view(), name="report-close")))
     row = testing.Row("report-close", "POST", {}, kind="request")
 
-    errors = testing.coverage_errors([*ROWS, row], found, KINDS)
-
-    assert errors == [f"Row for POST report-close does not say what {', '.join(testing.MATRIX_ROLES)} get."]
+    roles = ", ".join(testing.MATRIX_ROLES)
+    assert _new_errors([*ROWS, row], found) == [f"Row for POST report-close does not say what {roles} get."]
 
 
 def test_rows_for_routes_that_are_gone_and_ids_without_a_kind_are_named():
@@ -101,9 +106,7 @@ def test_rows_for_routes_that_are_gone_and_ids_without_a_kind_are_named():
     found = testing.routes(_urlconf(path("reports/<int:pk>/", _Extra.as_view(), name="report-detail")))
     no_kind = testing.Row("report-detail", "GET", testing.answers(default=(200, 404), anonymous=401, service=404))
 
-    errors = testing.coverage_errors([*ROWS, stale, no_kind], found, KINDS)
-
-    assert errors == [
+    assert _new_errors([*ROWS, stale, no_kind], found) == [
         "Row for GET report-list names no route and method of the URLconf.",
         "Row for GET report-detail: its URL takes ('pk',); say what (kind=).",
     ]
@@ -112,9 +115,11 @@ def test_rows_for_routes_that_are_gone_and_ids_without_a_kind_are_named():
 def test_a_route_without_its_own_name_cannot_be_reached_and_is_named():
     found = testing.routes(_urlconf(path("reports/", _Extra.as_view())))
 
-    assert "/reports/ has no URL name of its own: give it one, so the matrix can reverse it." in (
-        testing.coverage_errors(ROWS, found, KINDS)
-    )
+    assert _new_errors(ROWS, found) == [
+        "/reports/ has no URL name of its own: give it one, so the matrix can reverse it.",
+        "No row for GET reports/ (/reports/): classify it in the authorisation table of its app "
+        "(<app>/tests/authorisation.py).",
+    ]
 
 
 def test_the_matrix_reads_methods_from_each_kind_of_view():
