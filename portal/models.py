@@ -15,12 +15,29 @@ ROLE_GROUPS = (ACCESS_ADMINS, PRIVACY_OFFICERS, AUDITORS)
 class User(AbstractUser):
     """The portal's user; a custom model from day one so it can grow without a painful swap."""
 
+    # Offboarding (``portal.offboarding``): set once all access was taken away; from then on the
+    # user can neither request nor be granted access until an access admin reinstates them.
+    offboarded_at = models.DateTimeField(null=True, blank=True)
+    offboarded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    offboard_reason = models.TextField(blank=True)
+
     class Meta:
         db_table = "portal_user"
         ordering = ["username"]
+        permissions = [
+            ("offboard_user", "Offboard a user: revoke all access and cancel pending requests"),
+            ("reinstate_user", "Reinstate an offboarded user"),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("person-detail", args=[self.pk])
+
+    @property
+    def is_offboarded(self) -> bool:
+        return self.offboarded_at is not None
 
 
 class Sensitivity(models.TextChoices):

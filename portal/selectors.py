@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.errors import NotFound
-from portal.models import DataAsset, DataAssetUserObjectPermission, Sensitivity
+from portal.models import AuditEvent, DataAsset, DataAssetUserObjectPermission, Sensitivity
 
 
 class AssetFilter(django_filters.FilterSet):
@@ -66,3 +67,49 @@ def asset_get(*, user, pk) -> DataAsset:
 
 def assets_reviewable_by(user) -> QuerySet[DataAsset]:
     return permissions.visible(user, "portal.review_dataasset", DataAsset.objects.all())
+
+
+# --- People -------------------------------------------------------------------
+
+
+def _require_people_reader(user) -> None:
+    # Checked before any lookup: someone without the right learns nothing about which ids exist.
+    permissions.require(
+        user, "portal.view_user", message="Only access admins, privacy officers and auditors see people."
+    )
+
+
+def people_list(*, user, q: str = "") -> QuerySet:
+    """Everyone, with their roles; searchable by name, user name and e-mail."""
+    _require_people_reader(user)
+    qs = get_user_model().objects.prefetch_related("groups").order_by("username", "pk")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+        )
+    return qs
+
+
+def person_get(*, user, pk):
+    _require_people_reader(user)
+    person = (
+        get_user_model().objects.select_related("offboarded_by").prefetch_related("groups").filter(pk=pk).first()
+        if is_id(pk)
+        else None
+    )
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def person_reviews(person, *, limit: int = 50) -> list[DataAsset]:
+    """The assets ``person`` reviews (their own object permissions, not a role's)."""
+    rows = DataAssetUserObjectPermission.objects.filter(user=person, permission__codename="review_dataasset")
+    return [p.content_object for p in rows.select_related("content_object").order_by("content_object__name")[:limit]]
+
+
+def person_history(person, *, limit: int = 50) -> list:
+    """Audit events about ``person`` and by them, newest first (one query)."""
+    about = Q(target_type=person._meta.label_lower, target_id=str(person.pk))
+    return list(AuditEvent.objects.filter(about | Q(actor_id=person.pk)).order_by("-sequence")[:limit])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -43,17 +41,6 @@ class PortalViewMixin(LoginRequiredMixin):
         except DomainError as exc:
             messages.error(request, exc.message)
             return back(request)
-
-
-@contextmanager
-def admin_errors():
-    """In the admin a refused service call is a 403 page; its form already checked the fields."""
-    try:
-        yield
-    except (Forbidden, NotFound) as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        raise PermissionDenied(f"Not saved: {exc.message} {exc.fields or ''}") from exc
 
 
 def locked_out(request, credentials, *args, **kwargs):

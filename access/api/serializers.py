@@ -118,6 +118,7 @@ class CheckResultSerializer(serializers.Serializer):
 
 class RevokedCountSerializer(serializers.Serializer):
     revoked = serializers.IntegerField(help_text="How many active grants were revoked.")
+    cancelled = serializers.IntegerField(help_text="How many pending requests were cancelled.")
 
 
 # --- Input ----------------------------------------------------------------

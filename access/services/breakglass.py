@@ -8,7 +8,7 @@ from django.utils import timezone
 from access import mail, policy
 from access.models import BREAK_GLASS_MAX_HOURS, BREAK_GLASS_REVIEW_HOURS, MIN_JUSTIFICATION, Grant, Scope
 from access.services.grants import active_grant_filter, grant_issue, revoke_locked
-from portal import audit, notifications, permissions
+from portal import audit, notifications, offboarding, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import PRIVACY_OFFICERS, DataAsset
 
@@ -21,8 +21,7 @@ def _reviewers_and_officers(asset: DataAsset) -> list:
 @transaction.atomic
 def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS):
     """Immediate access for at most four hours; reviewers and privacy officers are told at once."""
-    if not actor.is_active:
-        raise Forbidden("Inactive users cannot take access.")
+    offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = {}
     if scope not in Scope.values:
         errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."

@@ -8,7 +8,7 @@ from django.utils import timezone
 from access import mail, policy
 from access.models import LAPSE_AFTER_DAYS, MIN_JUSTIFICATION, AccessRequest, Decision, Scope
 from access.services.grants import grant_issue
-from portal import audit, notifications
+from portal import audit, notifications, offboarding
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import DataAsset
 
@@ -31,8 +31,7 @@ def request_create(
     *, actor, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
 ) -> AccessRequest:
     """Ask for access. Reviewers of the asset (or the access admins) are told on commit."""
-    if not actor.is_active:
-        raise Forbidden("Inactive users cannot request access.")
+    offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = _validate(asset=asset, scope=scope, justification=justification, duration_days=duration_days)
     if errors:
         raise ValidationError(fields=errors)
@@ -78,6 +77,7 @@ def _tell_requester(request: AccessRequest, event: str) -> None:
 
 def _lock(request: AccessRequest) -> AccessRequest:
     # Two reviewers deciding at once: the second waits here, then sees the first one's outcome.
+    offboarding.lock_user(request.requester_id)  # the requester first: offboarding's lock order
     return AccessRequest.objects.select_for_update(of=("self",)).select_related("asset", "requester").get(pk=request.pk)
 
 
@@ -104,6 +104,7 @@ def request_approve(*, actor, request: AccessRequest, comment: str = "") -> Acce
     """Record an approval; the last approval the policy needs issues (or extends) the grant."""
     request = _lock(request)
     _require_decider(actor, request)
+    offboarding.require_may_hold_access(request.requester)
     _add_decision(actor=actor, request=request, outcome=Decision.Outcome.APPROVE, comment=comment)
     approvals = request.decisions.filter(outcome=Decision.Outcome.APPROVE).count()
     if approvals < request.required_approvals:

@@ -139,3 +139,26 @@ def test_two_sweeps_at_once_expire_each_grant_once(time_machine):
     assert not Grant.objects.filter(status=Grant.Status.ACTIVE).exists()
     assert services.reconcile_permissions().clean
     assert audit.verify() is None
+
+
+@pytest.mark.parametrize("repeat", range(3))
+@pytest.mark.parametrize("order", ["approve-first", "offboard-first"])
+def test_an_approval_racing_an_offboarding_never_leaves_the_leaver_with_access(order, repeat):
+    from portal import offboarding
+
+    leaver, rita = UserFactory(username="emma"), UserFactory(username="rita")
+    adam = UserFactory(username="adam", is_superuser=True)  # role groups do not survive the flush
+    asset = DataAssetFactory(sensitivity="confidential", reviewers=[rita])
+    request = services.request_create(actor=leaver, asset=asset, scope="use", justification=WHY, duration_days=30)
+    calls = [
+        lambda: services.request_approve(actor=rita, request=request),
+        lambda: offboarding.user_offboard(actor=adam, user=leaver, reason="Leaver."),
+    ]
+
+    results = race(*(calls if order == "approve-first" else reversed(calls)))
+
+    # Both finish (no deadlock); whichever went first, the leaver ends with no access and nothing pending.
+    assert not any(isinstance(r, Exception) and not isinstance(r, Conflict) for r in results), results
+    assert not Grant.objects.filter(user=leaver, status=Grant.Status.ACTIVE).exists()
+    assert not AccessRequest.objects.filter(requester=leaver, status=AccessRequest.Status.PENDING).exists()
+    assert audit.verify() is None
