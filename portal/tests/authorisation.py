@@ -4,8 +4,8 @@
 ``(own, other)`` is the answer on an object of the persona's own sphere and on someone else's.
 """
 
-from portal import permissions
-from portal.testing import LOGIN, PASSWORD, Row, answers
+from portal import offboarding, permissions
+from portal.testing import LOGIN, PASSWORD, PERSONA, Row, answers
 
 
 def _asset(target):
@@ -19,7 +19,17 @@ def _user(target):
     return target.owner
 
 
-KINDS = {"asset": _asset, "user": _user}
+def _offboarded_user(target):
+    # Someone to reinstate. An offboarded person can no longer act, so one's "own" is another's.
+    person = target.owner
+    if person == target.world.user(target.persona):
+        person = target.world.user("outsider")
+    offboarding.user_offboard(actor=target.world.user("access_admin"), user=person, reason="Left the company.")
+    person.refresh_from_db()
+    return person
+
+
+KINDS = {"asset": _asset, "user": _user, "offboarded_user": _offboarded_user}
 
 
 def _credentials(world, obj):
@@ -46,6 +56,20 @@ def _same_asset(world, asset):
     }
 
 
+# People pages: access admins, privacy officers and auditors see people; 403 for anyone else
+# before any lookup (nobody learns which ids exist). Access admins and privacy officers offboard,
+# access admins alone reinstate.
+SEE_PEOPLE = answers(default=403, anonymous=LOGIN, access_admin=200, privacy_officer=200, auditor=200)
+OFFBOARD = answers(default=403, anonymous=LOGIN, access_admin=200, privacy_officer=200)
+OFFBOARD_DONE = answers(default=403, anonymous=LOGIN, access_admin=302, privacy_officer=302)
+REINSTATE = answers(default=403, anonymous=LOGIN, access_admin=302)
+
+
+def per_person(expect):
+    """The same answer on one's own person and on another's, for the roles that own something."""
+    return {role: (value, value) if PERSONA[role].own else value for role, value in expect.items()}
+
+
 # Everyone signed in may browse the catalogue; only access admins change it.
 CATALOGUE = answers(default=(200, 200), anonymous=LOGIN, service=200)
 API_CATALOGUE = answers(default=(200, 200), anonymous=401, service=200)
@@ -70,6 +94,11 @@ ROWS = [
     Row("logout", "POST", answers(default=302)),
     Row("asset-list", "GET", answers(default=200, anonymous=LOGIN)),
     Row("asset-detail", "GET", CATALOGUE, kind="asset"),
+    Row("people-list", "GET", SEE_PEOPLE),
+    Row("person-detail", "GET", per_person(SEE_PEOPLE), kind="user"),
+    Row("person-revoke-all", "GET", per_person(OFFBOARD), kind="user"),
+    Row("person-revoke-all", "POST", per_person(OFFBOARD_DONE), kind="user", body={"reason": "Left the company."}),
+    Row("person-reinstate", "POST", per_person(REINSTATE), kind="offboarded_user", body={"reason": "Rehired."}),
     # --- API ---------------------------------------------------------------------
     Row("api-token", "POST", answers(default=200), body=_credentials, note="no session: the body's credentials"),
     Row("api-schema", "GET", answers(default=200)),
