@@ -27,6 +27,9 @@ from django.utils import timezone
 
 from portal import audit, permissions
 from portal.errors import Conflict, ValidationError
+from portal.limits import too_long
+
+MAX_REASON = 1000  # as every other reason and comment (access.models.MAX_COMMENT)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def _clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(fields={"reason": "Say why this person's access is being taken away."})
+    if message := too_long(reason, MAX_REASON):
+        raise ValidationError(fields={"reason": message})
     return reason
 
 
@@ -130,6 +135,8 @@ def user_reinstate(*, actor, user, reason: str):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(fields={"reason": "Say why this person may have access again."})
+    if message := too_long(reason, MAX_REASON):
+        raise ValidationError(fields={"reason": message})
     user = lock_user(user.pk)
     if user.offboarded_at is None:
         raise Conflict(f"{user} is not offboarded.")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -27,9 +28,30 @@ MAX_ID = 2**63 - 1
 
 
 def is_id(value) -> bool:
-    """Whether ``value`` (from a URL or a query string) can be a primary key."""
-    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500 instead of a 404).
-    return str(value).isdecimal() and int(value) <= MAX_ID
+    """Whether ``value`` (from a URL or a query string) can be a primary key: ASCII digits only."""
+    # isascii too: "٦" is decimal and int() reads it as 6, so another spelling of id 6 would pass.
+    text = str(value)
+    return text.isascii() and text.isdecimal() and int(text) <= MAX_ID
+
+
+class IdField(forms.CharField):
+    """A form field for an id: ASCII digits only (no "6.5", "٦" or "+6"), at most ``MAX_ID``."""
+
+    default_error_messages = {"invalid": f"Give an id: a whole number from 1 to {MAX_ID}, in ASCII digits."}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if not is_id(value) or int(value) < 1:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
+
+
+class IdFilter(django_filters.Filter):
+    """Filter by an id; malformed ids are a 400 through the filterset, never silently truncated."""
+
+    field_class = IdField
 
 
 def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:

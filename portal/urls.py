@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from portal import views
+from portal import views, web
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -18,4 +18,11 @@ urlpatterns = [
     path("access/", include("access.urls")),
     path("api/", include("portal.api.urls")),
     path("api/", include("access.api.urls")),
+    # Keep last: any other /api/ path is a JSON 404, DEBUG or not.
+    re_path(r"^api(?:/|$)", web.api_not_found, name="api-not-found"),
 ]
+
+handler400 = "portal.web.bad_request"
+handler403 = "portal.web.permission_denied"
+handler404 = "portal.web.page_not_found"
+handler500 = "portal.web.server_error"

@@ -19,6 +19,6 @@ router.register("break-glass", BreakGlassViewSet, basename="api-break-glass")
 
 urlpatterns = [
     re_path(r"^access/check/?$", CheckAccessView.as_view(), name="api-access-check"),
-    re_path(r"^users/(?P<pk>[^/.]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
+    re_path(r"^users/(?P<pk>[0-9]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
     *router.urls,
 ]

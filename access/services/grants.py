@@ -8,9 +8,10 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from access import mail, policy
-from access.models import EXPIRY_WARNING_DAYS, SCOPE_PERMISSION, Grant, GrantExtension
+from access.models import EXPIRY_WARNING_DAYS, MAX_COMMENT, SCOPE_PERMISSION, Grant, GrantExtension
 from portal import audit, notifications, offboarding, permissions
-from portal.errors import Conflict, Forbidden, ValidationError
+from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
+from portal.limits import too_long
 from portal.models import DataAsset
 
 
@@ -71,16 +72,21 @@ def grant_issue(
             grant.expires_at, grant.expiry_warned_at = expires_at, None
             grant.save(update_fields=["expires_at", "expiry_warned_at"])
         return grant
-    grant = Grant.objects.create(
-        user=user,
-        asset=asset,
-        scope=scope,
-        origin=origin,
-        request=request,
-        justification=justification or getattr(request, "justification", ""),
-        granted_at=now,
-        expires_at=expires_at,
-    )
+    # Another approval or break-glass may create this grant at the same moment (one_active_grant_per_scope):
+    # the lock above found no row to wait on. The caller's whole change rolls back; a retry extends it.
+    with conflict_on_constraint(
+        f"{user} was given {scope} access to {asset} at this same moment. Reload and try again."
+    ):
+        grant = Grant.objects.create(
+            user=user,
+            asset=asset,
+            scope=scope,
+            origin=origin,
+            request=request,
+            justification=justification or getattr(request, "justification", ""),
+            granted_at=now,
+            expires_at=expires_at,
+        )
     permissions.assign(SCOPE_PERMISSION[scope], user, asset)
     audit.record(
         actor=actor,
@@ -144,6 +150,8 @@ def grant_revoke(*, actor, grant: Grant, reason: str) -> Grant:
         raise Forbidden(refusal)
     if not reason or not reason.strip():
         raise ValidationError(fields={"reason": "Say why this access is being revoked."})
+    if message := too_long(reason, MAX_COMMENT):
+        raise ValidationError(fields={"reason": message})
     if grant.status != Grant.Status.ACTIVE:
         raise Conflict(f"This grant is already {grant.get_status_display().lower()}.")
     return revoke_locked(actor=actor, grant=grant, reason=reason.strip())
@@ -183,6 +191,8 @@ def grants_revoke_many(*, actor, grants, reason: str) -> int:
     """
     if not reason or not reason.strip():
         raise ValidationError(fields={"reason": "Say why this access is being revoked."})
+    if message := too_long(reason, MAX_COMMENT):
+        raise ValidationError(fields={"reason": message})
     locked = list(
         Grant.objects.select_for_update(of=("self",))
         .select_related("asset", "user")

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='offboard_reason',
-            field=models.TextField(blank=True),
+            field=models.TextField(blank=True, max_length=1000),
         ),
         migrations.AddField(
             model_name='user',

@@ -115,4 +115,7 @@ ROWS = [
         body={"description": "Names, e-mail addresses and phone numbers of customers."},
         note=CHANGE_NOTE,
     ),
+    # Any other /api/ path: a JSON 404 for everyone, whatever the method.
+    Row("api-not-found", "GET", answers(default=404), url="/api/no-such-thing"),
+    Row("api-not-found", "POST", answers(default=404), url="/api/no-such-thing/"),
 ]

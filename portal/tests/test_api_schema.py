@@ -49,8 +49,9 @@ def _client_errors(row: testing.Row) -> set[int]:
     return {a for v in row.expect.values() for a in _answers(v) if isinstance(a, int) and 400 <= a < 500}
 
 
-# The schema and its browsable docs are not operations of the schema itself.
-API_ROWS = [row for row in ROWS if ROUTES[row.route].api and row.route not in {"api-schema", "api-docs"}]
+# Not operations of the API: the schema, its browsable docs, and the JSON 404 for any other path.
+NOT_OPERATIONS = {"api-schema", "api-docs", "api-not-found"}
+API_ROWS = [row for row in ROWS if ROUTES[row.route].api and row.route not in NOT_OPERATIONS]
 
 
 @pytest.mark.parametrize("row", API_ROWS, ids=lambda row: f"{row.method} {row.route}")
