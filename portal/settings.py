@@ -292,6 +292,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Break-glass offers two of the three scopes: two enums, each with its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ScopeEnum": "access.models.Scope",
+        "BreakGlassScopeEnum": "access.models.BREAK_GLASS_SCOPE_CHOICES",
+    },
 }
 
 # --- Security -------------------------------------------------------------
