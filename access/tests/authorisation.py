@@ -116,7 +116,10 @@ ROWS = [
     Row("access:request-list", "GET", web(LIST)),
     Row("access:request-detail", "GET", web(SEE), kind="request"),
     Row("access:request-approve", "POST", web(DECIDE, done=200), kind="request", body=COMMENT),
+    # Confirmation pages: GET shows the form to those who may act, and refuses as POST would.
+    Row("access:request-deny", "GET", web(DECIDE), kind="request"),
     Row("access:request-deny", "POST", web(DECIDE, done=200), kind="request", body=COMMENT),
+    Row("access:request-cancel", "GET", web(CANCEL), kind="request", note=OWN_THINGS),
     Row("access:request-cancel", "POST", web(CANCEL, done=200), kind="request", note=OWN_THINGS),
     Row("access:request-new", "GET", web(answers(default=(200, 200), anonymous=401, service=200)), kind="asset"),
     Row("access:request-new", "POST", web(ASK_ON_ASSET, done=201), kind="asset", body=NEW_REQUEST),
@@ -125,6 +128,7 @@ ROWS = [
     Row("access:review-queue", "GET", web(LIST)),
     Row("access:grant-list", "GET", web(LIST)),
     Row("access:grant-detail", "GET", web(SEE), kind="grant"),
+    Row("access:grant-revoke", "GET", web(REVOKE), kind="grant", note=OWN_THINGS),
     Row("access:grant-revoke", "POST", web(REVOKE, done=200), kind="grant", body=REASON, note=OWN_THINGS),
     Row(
         "access:break-glass-review",
