@@ -71,3 +71,9 @@ def client_of():
 def web_of():
     """A new Django test client signed in as ``user``, for server-rendered pages (one client per user)."""
     return testing.web_client
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_in_tmp(settings, tmp_path):
+    # Each test its own checkpoint file: never the developer's var/audit/, never another xdist worker's.
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"

@@ -4,7 +4,7 @@
 ``(own, other)`` is the answer on an object of the persona's own sphere and on someone else's.
 """
 
-from portal import offboarding, permissions
+from portal import audit, offboarding, permissions
 from portal.testing import LOGIN, PASSWORD, PERSONA, Row, answers
 
 
@@ -29,7 +29,12 @@ def _offboarded_user(target):
     return person
 
 
-KINDS = {"asset": _asset, "user": _user, "offboarded_user": _offboarded_user}
+def _audit_event(target):
+    # An event the owner caused: nobody reads the log by being in it.
+    return audit.record(actor=target.owner, action="portal.asset.updated", target=target.asset)
+
+
+KINDS = {"asset": _asset, "user": _user, "offboarded_user": _offboarded_user, "audit_event": _audit_event}
 
 
 def _credentials(world, obj):
@@ -70,6 +75,12 @@ def per_person(expect):
     return {role: (value, value) if PERSONA[role].own else value for role, value in expect.items()}
 
 
+# The audit log: auditors, access admins and privacy officers read it, all of it; nobody else any
+# of it (403 before any lookup: the log is one thing one may read or not).
+READ_LOG = answers(default=403, anonymous=LOGIN, access_admin=200, privacy_officer=200, auditor=200)
+API_READ_LOG = {**READ_LOG, "anonymous": 401}
+READ_EVENT = per_person({**API_READ_LOG, "service": 403})
+
 # Everyone signed in may browse the catalogue; only access admins change it.
 CATALOGUE = answers(default=(200, 200), anonymous=LOGIN, service=200)
 API_CATALOGUE = answers(default=(200, 200), anonymous=401, service=200)
@@ -94,6 +105,8 @@ ROWS = [
     Row("logout", "POST", answers(default=302)),
     Row("asset-list", "GET", answers(default=200, anonymous=LOGIN)),
     Row("asset-detail", "GET", CATALOGUE, kind="asset"),
+    Row("audit-list", "GET", READ_LOG),
+    Row("audit-export", "GET", READ_LOG),
     Row("people-list", "GET", SEE_PEOPLE),
     Row("person-detail", "GET", per_person(SEE_PEOPLE), kind="user"),
     Row("person-revoke-all", "GET", per_person(OFFBOARD), kind="user"),
@@ -115,6 +128,8 @@ ROWS = [
         body={"description": "Names, e-mail addresses and phone numbers of customers."},
         note=CHANGE_NOTE,
     ),
+    Row("api-audit-event-list", "GET", API_READ_LOG),
+    Row("api-audit-event-detail", "GET", READ_EVENT, kind="audit_event"),
     # Any other /api/ path: a JSON 404 for everyone, whatever the method.
     Row("api-not-found", "GET", answers(default=404), url="/api/no-such-thing"),
     Row("api-not-found", "POST", answers(default=404), url="/api/no-such-thing/"),
