@@ -258,7 +258,7 @@ def _unkey_the_chain():
     _move_head(AuditEvent.objects.count(), prev)
 
 
-MIGRATION = "portal.migrations.0006_audit_readers_checkpoints_append_only"
+MIGRATION = "portal.migrations.0007_audit_readers_checkpoints_append_only"
 
 
 def test_the_migration_keys_an_intact_unkeyed_chain():

@@ -105,7 +105,7 @@ def not_append_only(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0005_bounded_asset_text"),
+        ("portal", "0006_access_admins_do_not_administer_data_systems"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
