@@ -41,7 +41,6 @@ class FilteredListView(PortalViewMixin, ListView):
     filterset_class: type[FilterSet] | None = None
     shown_filters: tuple[str, ...] | None = None  # None: every filter of the FilterSet
     paginate_by = PAGE_SIZE
-    page_kwarg = "page"
 
     def default_filters(self) -> dict:
         return {}
