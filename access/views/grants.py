@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -32,8 +33,11 @@ class GrantListView(FilteredListView):
     def select(self, filters):
         return selectors.grant_list(user=self.request.user, filters=filters)
 
+    @cached_property
+    def sees_others(self) -> bool:
+        return panels.sees_others(self.request.user, "access.view_grant")
+
     def adjust_form(self, form):
-        self.sees_others = panels.sees_others(self.request.user, "access.view_grant")
         field = form.fields["user"]
         if not self.sees_others:
             field.widget = forms.HiddenInput()  # they see only their own

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -24,8 +25,11 @@ class RequestListView(FilteredListView):
     def select(self, filters):
         return selectors.request_list(user=self.request.user, filters=filters)
 
+    @cached_property
+    def sees_others(self) -> bool:
+        return panels.sees_others(self.request.user, "access.view_accessrequest")
+
     def adjust_form(self, form):
-        self.sees_others = panels.sees_others(self.request.user, "access.view_accessrequest")
         if not self.sees_others and not self.request.GET.get("mine"):
             del form.fields["mine"]  # they see only their own anyway
 
