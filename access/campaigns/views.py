@@ -102,6 +102,14 @@ class CampaignDetailView(PortalViewMixin, TemplateView):
         campaign = selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
         return {**super().get_context_data(**kwargs), **campaign_page_context(self.request.user, campaign)}
 
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        campaign = context["campaign"]
+        if campaign.is_running and not campaign.is_ready:
+            # The progress bar fills without JavaScript: the browser reloads the page until the items are ready.
+            response["Refresh"] = "3"
+        return response
+
 
 class CampaignSummaryView(PortalViewMixin, TemplateView):
     """What an auditor files: counts, percentage complete, revoked, flags and two charts; prints as a PDF."""
