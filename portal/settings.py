@@ -277,6 +277,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per shared choice set (campaigns reuse them in several fields).
+    "ENUM_NAME_OVERRIDES": {
+        "SensitivityEnum": "portal.models.Sensitivity",
+        "CampaignOutcomeEnum": "access.campaigns.models.Outcome",
+    },
 }
 
 # --- Security -------------------------------------------------------------

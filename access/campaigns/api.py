@@ -113,8 +113,9 @@ class MatchSerializer(serializers.Serializer):
 
 class BulkDecideInputSerializer(DecideInputSerializer):
     items = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=100_000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=10_000
     )
+    # More than 10,000 at once: use ``match``, which the database applies without an id list.
     match = MatchSerializer(required=False, help_text="Instead of items: every undecided item of yours matching this.")
 
     def validate(self, attrs):
