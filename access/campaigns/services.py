@@ -333,7 +333,10 @@ def _check_decision(decision: str) -> None:
         raise ValidationError(fields={"decision": f"Choose one of: {', '.join(Outcome.values)}."})
 
 
-def _require_running(campaign: Campaign) -> None:
+def _require_running(campaign: Campaign | int) -> None:
+    if isinstance(campaign, int):
+        # Read afresh after the item's lock: a close that committed while we waited must win (409).
+        campaign = Campaign.objects.only("status").get(pk=campaign)
     if campaign.status != Campaign.Status.RUNNING:
         raise Conflict(f"This campaign is {campaign.get_status_display().lower()}; its items can no longer change.")
 
@@ -344,7 +347,7 @@ def review_item_decide(*, actor, item: ReviewItem, decision: str, comment: str =
     item = ReviewItem.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=item.pk)
     if item.reviewer_id != actor.pk or not actor.is_active:
         raise Forbidden("Only the item's reviewer may decide it; ask them to delegate it to you.")
-    _require_running(item.campaign)
+    _require_running(item.campaign_id)
     _check_decision(decision)
     comment = _clean_comment(comment)
     needed = item.comment_required_for(decision)
@@ -465,7 +468,7 @@ def review_item_delegate(*, actor, item: ReviewItem, to) -> ReviewItem:
     item = _lock_item(item)
     if item.reviewer_id != actor.pk:
         raise Forbidden("Only the item's reviewer may delegate it.")
-    _require_running(item.campaign)
+    _require_running(item.campaign_id)
     if item.is_decided:
         raise Conflict("This item is decided already.")
     return _move(actor=actor, item=item, to=to, action="access.review_item.delegated", officers_too=False)
@@ -476,7 +479,7 @@ def review_item_reassign(*, actor, item: ReviewItem, to) -> ReviewItem:
     """An access admin gives an item to a reviewer of the asset or a privacy officer (never the grantee)."""
     item = _lock_item(item)
     permissions.require(actor, MANAGE, message="Only access admins reassign review items.")
-    _require_running(item.campaign)
+    _require_running(item.campaign_id)
     return _move(actor=actor, item=item, to=to, action="access.review_item.reassigned", officers_too=True)
 
 
