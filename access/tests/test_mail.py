@@ -15,9 +15,9 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from access import services
-from access.models import BREAK_GLASS_REVIEW_HOURS, LAPSE_AFTER_DAYS
 from access.campaigns import jobs as campaign_jobs
 from access.campaigns import services as campaign_services
+from access.models import BREAK_GLASS_REVIEW_HOURS, LAPSE_AFTER_DAYS
 from access.tests.factories import make_campaign, make_grant
 from access.tests.test_services_audit import audit_chain_verifies  # noqa: F401
 from portal.tests.factories import DataAssetFactory, UserFactory
