@@ -11,22 +11,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import (
-    BigIntegerField,
     Case,
     CharField,
     Count,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from access.campaigns.models import MAX_COMMENT, UNUSED_DAYS, Campaign, Outcome, Reason, ReviewItem
@@ -209,25 +206,13 @@ def campaign_snapshot(*, campaign_id: int, batch_size: int = SNAPSHOT_BATCH) -> 
                 return campaign.item_count
 
 
-def _snapshot_select(campaign: Campaign, *, after: int, limit: int) -> tuple[list[str], str, list]:
-    """The INSERT's column list and its SELECT (SQL and parameters), built with the ORM."""
+def _snapshot_grants(campaign: Campaign, *, after: int, limit: int) -> tuple[list[str], str, list]:
+    """The next batch of grants as item columns (SQL and parameters), built with the ORM.
+
+    Reason and recommendation are computed here, by the database, from one
+    definition (:func:`reason_sql`); the reviewer is joined in by the caller.
+    """
     now = campaign.launched_at
-    review = permissions.permission("portal.review_dataasset")
-    reviewer = (
-        DataAssetUserObjectPermission.objects.filter(
-            content_object_id=OuterRef("asset_id"), permission=review, user__is_active=True
-        )
-        .exclude(user_id=OuterRef("user_id"))
-        .order_by("user_id")
-        .values("user_id")[:1]
-    )
-    officer = (
-        User.objects.filter(is_active=True, groups__name=PRIVACY_OFFICERS)
-        .exclude(pk=OuterRef("user_id"))
-        .order_by("pk")
-        .values("pk")[:1]
-    )
-    reason = reason_sql(now)
     columns = {
         "campaign_id": Value(campaign.pk, output_field=IntegerField()),
         "grant_id": F("pk"),
@@ -237,7 +222,6 @@ def _snapshot_select(campaign: Campaign, *, after: int, limit: int) -> tuple[lis
         "sensitivity": F("asset__sensitivity"),
         "granted_at": F("granted_at"),
         "last_used_at": F("last_used_at"),
-        "reviewer_id": Coalesce(Subquery(reviewer), Subquery(officer), output_field=BigIntegerField()),
         "recommendation": Case(
             When(Q(reason_=Reason.IN_USE), then=Value(Outcome.CERTIFY)),
             default=Value(Outcome.REVOKE),
@@ -252,7 +236,7 @@ def _snapshot_select(campaign: Campaign, *, after: int, limit: int) -> tuple[lis
     qs = (
         in_scope(campaign, now)
         .filter(pk__gt=after)
-        .annotate(reason_=reason)
+        .annotate(reason_=reason_sql(now))
         .annotate(**aliases)
         .order_by("pk")
         .values(*aliases)[:limit]
@@ -261,17 +245,66 @@ def _snapshot_select(campaign: Campaign, *, after: int, limit: int) -> tuple[lis
     return list(columns), sql, list(params)
 
 
+def _eligible_reviewers_sql() -> tuple[str, list]:
+    """Two small tables, ranked: each asset's active reviewers, and the active privacy officers.
+
+    Computed once per statement and joined by asset (a correlated subquery per
+    grant cost 0.16 ms each on PostgreSQL, 16 s per 100,000 grants). The first
+    two of each suffice: only the grantee is ever passed over.
+    """
+    quote = connection.ops.quote_name
+    perms, users = quote(DataAssetUserObjectPermission._meta.db_table), quote(User._meta.db_table)
+    members, groups = quote(User.groups.through._meta.db_table), quote(Group._meta.db_table)
+    sql = f"""
+        reviewers AS (
+            SELECT p.content_object_id AS asset_id, p.user_id AS user_id,
+                   ROW_NUMBER() OVER (PARTITION BY p.content_object_id ORDER BY p.user_id) AS rn
+            FROM {perms} p JOIN {users} u ON u.id = p.user_id
+            WHERE p.permission_id = %s AND u.is_active
+        ),
+        officers AS (
+            SELECT u.id AS user_id, ROW_NUMBER() OVER (ORDER BY u.id) AS rn
+            FROM {users} u JOIN {members} m ON m.user_id = u.id JOIN {groups} g ON g.id = m.group_id
+            WHERE g.name = %s AND u.is_active
+        )"""  # noqa: S608
+    return sql, [permissions.permission("portal.review_dataasset").pk, PRIVACY_OFFICERS]
+
+
+# The accountable reviewer: the asset's first reviewer unless they hold the grant, then its second;
+# with neither, the first privacy officer unless they hold the grant, then the second.
+REVIEWER_SQL = """CASE
+    WHEN r1.user_id IS NOT NULL AND r1.user_id <> g.c_grantee_id THEN r1.user_id
+    WHEN r2.user_id IS NOT NULL THEN r2.user_id
+    WHEN o1.user_id IS NOT NULL AND o1.user_id <> g.c_grantee_id THEN o1.user_id
+    ELSE o2.user_id END"""
+
+
 def _snapshot_batch(campaign: Campaign, *, batch_size: int) -> int:
     """One ``INSERT … SELECT`` of the next batch of grants; marks the campaign ready after the last."""
     last = ReviewItem.objects.filter(campaign=campaign).order_by("-grant_id").values_list("grant_id", flat=True)[:1]
     after = last[0] if last else 0
-    columns, select, params = _snapshot_select(campaign, after=after, limit=batch_size)
+    columns, grants, grant_params = _snapshot_grants(campaign, after=after, limit=batch_size)
+    tables, table_params = _eligible_reviewers_sql()
     quote = connection.ops.quote_name
-    table = quote(ReviewItem._meta.db_table)
-    # Only quoted identifiers are interpolated; every value is a parameter of the ORM-built SELECT.
-    sql = f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) {select}"
+    names = ", ".join(quote(c) for c in [*columns, "reviewer_id"])
+    picked = ", ".join(f"g.c_{c}" for c in columns)
+    # Only quoted identifiers are interpolated; every value is a parameter. INSERT comes first
+    # (not WITH): Python's sqlite3 reports the row count only for statements starting with it.
+    sql = f"""
+        INSERT INTO {quote(ReviewItem._meta.db_table)} ({names})
+        WITH {tables}
+        SELECT {picked}, {REVIEWER_SQL}
+        FROM ({grants}) g
+        LEFT JOIN reviewers r1 ON r1.asset_id = g.c_asset_id AND r1.rn = 1
+        LEFT JOIN reviewers r2 ON r2.asset_id = g.c_asset_id AND r2.rn = 2
+        LEFT JOIN officers o1 ON o1.rn = 1
+        LEFT JOIN officers o2 ON o2.rn = 2
+    """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            # Compiling this statement (JIT) took longer than running it: 1.2 s of 5 s per batch.
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, [*table_params, *grant_params])
         inserted = cursor.rowcount
     campaign.item_count += inserted
     fields = ["item_count"]
@@ -529,10 +562,11 @@ def _apply_revokes(campaign: Campaign, *, actor, now, batch_size: int) -> int:
     total, after = 0, 0
     while True:
         grants = list(
-            Grant.objects.select_for_update()
+            Grant.objects.select_for_update(of=("self",))
             .filter(status=Grant.Status.ACTIVE, pk__in=to_revoke, pk__gt=after)
             .order_by("pk")
-            .only("pk", "user_id", "asset_id", "scope")[:batch_size]
+            # The audit names each grant (its str): fetch grantee and asset with it, not one query per grant.
+            .select_related("user", "asset")[:batch_size]
         )
         if not grants:
             return total
