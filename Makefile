@@ -42,6 +42,11 @@ install: $(STAMP)
 # The worker runs with embedded beat and the solo pool: the filesystem broker
 # and a small machine need no more. Stopping the server (Ctrl-C) stops it too.
 demo: export DEBUG ?= 1
+# Links in pages and mails follow the address the demo serves on (make demo PORT=8101),
+# unless PORTAL_BASE_URL is set in the environment, on the command line or in .env.
+ifeq ($(origin PORTAL_BASE_URL)$(shell grep -s '^ *PORTAL_BASE_URL *=' .env),undefined)
+demo: export PORTAL_BASE_URL = http://$(HOST):$(PORT)
+endif
 demo: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0

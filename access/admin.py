@@ -2,15 +2,14 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.shortcuts import render
 
 from access import services
 from access.models import AccessRequest, Decision, Grant, GrantExtension
-from portal.admin import ReadOnlyAdmin
-from portal.admin import UserAdmin as PortalUserAdmin
-from portal.web import admin_errors
+from portal import offboarding, permissions
+from portal.admin import ReadOnlyAdmin, reason_tool, register_user_tool
+from portal.errors import DomainError
+from portal.web import apply_to_form
 
 
 class HistoryInline(admin.TabularInline):
@@ -61,18 +60,18 @@ class GrantAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Revoke the selected grants")
     def revoke_selected(self, request, queryset):
-        if "apply" in request.POST:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                done = 0
-                for grant in queryset.filter(status=Grant.Status.ACTIVE):
-                    with admin_errors():
-                        services.grant_revoke(actor=request.user, grant=grant, reason=form.cleaned_data["reason"])
-                    done += 1
+        """One bulk service, one transaction: every selected grant is revoked, or none is."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                done = services.grants_revoke_many(
+                    actor=request.user, grants=list(queryset), reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                apply_to_form(form, exc)
+            else:
                 self.message_user(request, f"Revoked {done} grant(s).", messages.SUCCESS)
                 return None
-        else:
-            form = ReasonForm()
         return render(
             request,
             "admin/access/reason_form.html",
@@ -93,27 +92,24 @@ class GrantExtensionAdmin(ReadOnlyAdmin):
     raw_id_fields = ["grant", "request"]
 
 
-User = get_user_model()
-admin.site.unregister(User)
+def _revoke_all(actor, user, reason):
+    done = offboarding.user_offboard(actor=actor, user=user, reason=reason)
+    return (
+        f"{user} is offboarded: {done['revoked']} grant(s) revoked, {done['cancelled']} pending request(s) cancelled."
+    )
 
 
-@admin.register(User)
-class UserAdmin(PortalUserAdmin):
-    """The portal's user admin plus offboarding: revoke all access of a user, with a reason."""
-
-    def get_urls(self):
-        revoke_all = path(
-            "<int:user_id>/revoke-all/", self.admin_site.admin_view(self.revoke_all_view), name="portal_user_revoke_all"
-        )
-        return [revoke_all, *super().get_urls()]
-
-    def revoke_all_view(self, request, user_id):
-        user = get_object_or_404(User, pk=user_id)
-        form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            with admin_errors():
-                count = services.user_revoke_all(actor=request.user, user=user, reason=form.cleaned_data["reason"])
-            messages.success(request, f"Revoked {count} active grant(s) of {user}.")
-            return redirect(reverse("admin:portal_user_change", args=[user.pk]))
-        context = {"form": form, "objects": [user], "title": f"Revoke all access of {user}"}
-        return render(request, "admin/access/reason_form.html", {**context, **self.admin_site.each_context(request)})
+# Offboarding from the user's admin page: the same service as the people pages and the API.
+register_user_tool(
+    "revoke-all",
+    "Revoke all access",
+    reason_tool(
+        _revoke_all,
+        title="Revoke all access of {user}",
+        submit="Revoke all access",
+        sections=offboarding.preview,
+        intro="This offboards the person in one step; this is what goes.",
+    ),
+    visible=lambda request, user: permissions.has(request.user, "portal.offboard_user"),
+    order=10,
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import forms
 
-from access.models import BREAK_GLASS_MAX_HOURS, MIN_JUSTIFICATION, Scope
+from access.models import BREAK_GLASS_MAX_HOURS, MAX_COMMENT, MAX_JUSTIFICATION, MIN_JUSTIFICATION, Scope
 
 
 class _Form(forms.Form):
@@ -35,6 +35,7 @@ class RequestForm(_Form):
     justification = forms.CharField(
         label="Justification",
         required=False,  # the service says how much is needed
+        max_length=MAX_JUSTIFICATION,
         widget=_text(4, minlength=MIN_JUSTIFICATION, required=True),
         help_text=f"Why your work needs this data, at least {MIN_JUSTIFICATION} characters.",
     )
@@ -60,6 +61,7 @@ class BreakGlassForm(_Form):
     justification = forms.CharField(
         label="What is the emergency?",
         required=False,
+        max_length=MAX_JUSTIFICATION,
         widget=_text(3, minlength=MIN_JUSTIFICATION, required=True),
         help_text=f"At least {MIN_JUSTIFICATION} characters. Reviewers read this after the fact.",
     )
@@ -67,13 +69,17 @@ class BreakGlassForm(_Form):
 
 class DecisionForm(_Form):
     auto_id = "decision_%s"
-    comment = forms.CharField(label="Comment", required=False, widget=_text(2))
+    comment = forms.CharField(label="Comment", required=False, max_length=MAX_COMMENT, widget=_text(2))
 
 
 class RevokeForm(_Form):
     auto_id = "revoke_%s"
     reason = forms.CharField(
-        label="Reason", required=False, widget=_text(2, required=True), help_text="The grantee is told this."
+        label="Reason",
+        required=False,
+        max_length=MAX_COMMENT,
+        widget=_text(2, required=True),
+        help_text="The grantee is told this.",
     )
 
 
@@ -86,5 +92,9 @@ class BreakGlassReviewForm(_Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="Comment", required=False, widget=_text(2), help_text="Required when the use was not justified."
+        label="Comment",
+        required=False,
+        max_length=MAX_COMMENT,
+        widget=_text(2),
+        help_text="Required when the use was not justified.",
     )

@@ -45,6 +45,11 @@ LAPSE_AFTER_DAYS = 14
 EXPIRY_WARNING_DAYS = 7
 BREAK_GLASS_MAX_HOURS = 4
 BREAK_GLASS_REVIEW_HOURS = 24
+# Bounds of free text: enough for a real explanation, too little to smuggle a data dump into the audit log.
+MAX_JUSTIFICATION = 2000
+MAX_COMMENT = 1000  # decision comments, revocation reasons, break-glass review comments
+# A stored revocation reason may carry a prefix ("Break-glass use found unjustified: ...").
+MAX_STORED_REASON = MAX_COMMENT + 100
 
 
 class AccessRequest(models.Model):
@@ -58,7 +63,7 @@ class AccessRequest(models.Model):
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
     asset = models.ForeignKey(DataAsset, on_delete=models.PROTECT, related_name="access_requests")
     scope = models.CharField(max_length=10, choices=Scope.choices)
-    justification = models.TextField()
+    justification = models.TextField(max_length=MAX_JUSTIFICATION)
     ticket = models.CharField(max_length=100, blank=True, help_text="Optional ticket reference.")
     duration_days = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -77,6 +82,14 @@ class AccessRequest(models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["requester", "status"]),
             models.Index(fields=["asset", "status"]),
+        ]
+        constraints = [
+            # Two identical requests sent at once: the database keeps one, the other is a 409.
+            models.UniqueConstraint(
+                fields=["requester", "asset", "scope"],
+                condition=Q(status="pending"),
+                name="one_pending_request_per_scope",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,7 +113,7 @@ class Decision(models.Model):
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="decisions")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=MAX_COMMENT)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -129,14 +142,14 @@ class Grant(models.Model):
     request = models.ForeignKey(
         AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="First request."
     )
-    justification = models.TextField(blank=True)
+    justification = models.TextField(blank=True, max_length=MAX_JUSTIFICATION)
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    revoke_reason = models.TextField(blank=True)
+    revoke_reason = models.TextField(blank=True, max_length=MAX_STORED_REASON)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
     # Break-glass only: the after-the-fact review.
@@ -146,7 +159,7 @@ class Grant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     review_outcome = models.CharField(max_length=12, blank=True)
-    review_comment = models.TextField(blank=True)
+    review_comment = models.TextField(blank=True, max_length=MAX_COMMENT)
     review_escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from django_filters.widgets import BooleanWidget
 from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
 from portal import permissions
 from portal.errors import NotFound
-from portal.selectors import MAX_ID, assets_reviewable_by, is_id
+from portal.selectors import IdFilter, assets_reviewable_by, is_id
 
 
 def _reviewed_assets(user) -> QuerySet:
@@ -52,7 +52,7 @@ def decidable_by(user, qs: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
 class RequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=AccessRequest.Status.choices)
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
-    asset = django_filters.NumberFilter(field_name="asset_id", min_value=1, max_value=MAX_ID)
+    asset = IdFilter(field_name="asset_id")
     # BooleanWidget: the spec's ``?reviewable=1`` (the default NullBooleanSelect reads "1" as "unknown").
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only my requests", widget=BooleanWidget())
     reviewable = django_filters.BooleanFilter(
@@ -95,7 +95,7 @@ class GrantFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Grant.Status.choices, method="filter_status")
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     origin = django_filters.ChoiceFilter(choices=Grant.Origin.choices)
-    asset = django_filters.NumberFilter(field_name="asset_id", min_value=1, max_value=MAX_ID)
+    asset = IdFilter(field_name="asset_id")
     awaiting_review = django_filters.BooleanFilter(method="filter_awaiting_review", widget=BooleanWidget())
 
     class Meta:

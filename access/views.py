@@ -191,7 +191,11 @@ class RequestActionView(PortalViewMixin, View):
 
     def comment(self) -> str:
         form = DecisionForm(self.request.POST)
-        return form.cleaned_data["comment"] if form.is_valid() else ""
+        if not form.is_valid():
+            # Say why and decide nothing, rather than drop a comment the reviewer meant to give.
+            errors = {name: list(msgs) for name, msgs in form.errors.items()}
+            raise ValidationError(" ".join(m for msgs in errors.values() for m in msgs), fields=errors)
+        return form.cleaned_data["comment"]
 
 
 class RequestApproveView(RequestActionView):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from django.db import IntegrityError, transaction
+
 
 class DomainError(Exception):
     status, code = 400, "invalid"
@@ -37,3 +41,17 @@ class Conflict(DomainError):
 class Gone(DomainError):
     status, code = 410, "gone"
     default_message = "This is no longer available."
+
+
+@contextmanager
+def conflict_on_constraint(message: str, *, fields: dict | None = None):
+    """Run a write in a savepoint; if a database constraint refuses it (a race), raise ``Conflict(message)``.
+
+    For writes a service checked beforehand but that a concurrent request can still beat:
+    the constraint is the final word, and the caller's transaction stays usable.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise Conflict(message, fields=fields) from exc

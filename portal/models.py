@@ -15,12 +15,29 @@ ROLE_GROUPS = (ACCESS_ADMINS, PRIVACY_OFFICERS, AUDITORS)
 class User(AbstractUser):
     """The portal's user; a custom model from day one so it can grow without a painful swap."""
 
+    # Offboarding (``portal.offboarding``): set once all access was taken away; from then on the
+    # user can neither request nor be granted access until an access admin reinstates them.
+    offboarded_at = models.DateTimeField(null=True, blank=True)
+    offboarded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    offboard_reason = models.TextField(blank=True, max_length=1000)
+
     class Meta:
         db_table = "portal_user"
         ordering = ["username"]
+        permissions = [
+            ("offboard_user", "Offboard a user: revoke all access and cancel pending requests"),
+            ("reinstate_user", "Reinstate an offboarded user"),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("person-detail", args=[self.pk])
+
+    @property
+    def is_offboarded(self) -> bool:
+        return self.offboarded_at is not None
 
 
 class Sensitivity(models.TextChoices):
@@ -43,21 +60,29 @@ DEFAULT_MAX_GRANT_DAYS = {
 }
 
 
+# Bound of the data map's free-text fields (description, purposes, recipients).
+MAX_ASSET_TEXT = 5000
+
+
 class DataAsset(models.Model):
     """A system or data set worth protecting, with the data-map facts DSARs and breaches need."""
 
     name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=MAX_ASSET_TEXT)
     sensitivity = models.CharField(max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL)
     holds_personal_data = models.BooleanField(default=True)
     data_categories = models.JSONField(
         default=list, blank=True, help_text="Personal-data categories, e.g. contact details, video, voice."
     )
     max_grant_days = models.PositiveIntegerField(help_text="Longest grant allowed; defaults by sensitivity.")
-    purposes = models.TextField(blank=True, help_text="Why the data is processed (GDPR Art. 15(1)(a)).")
+    purposes = models.TextField(
+        blank=True, max_length=MAX_ASSET_TEXT, help_text="Why the data is processed (GDPR Art. 15(1)(a))."
+    )
     lawful_basis = models.CharField(max_length=200, blank=True)
     retention = models.CharField(max_length=200, blank=True, help_text="How long the data is kept.")
-    recipients = models.TextField(blank=True, help_text="Categories of third parties the data goes to.")
+    recipients = models.TextField(
+        blank=True, max_length=MAX_ASSET_TEXT, help_text="Categories of third parties the data goes to."
+    )
     source = models.CharField(max_length=200, blank=True, help_text="Where the data comes from.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

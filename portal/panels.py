@@ -1,11 +1,12 @@
-"""Pages that apps extend: the dashboard and the asset page are lists of panels.
+"""Pages that apps extend: the dashboard, the asset page and the person page are lists of panels.
 
 An app registers its panels in ``AppConfig.ready``::
 
     panels.register("dashboard", "access/panels/my_grants.html", my_grants_panel, order=10)
     panels.register("asset", "access/panels/asset_access.html", asset_access_panel)
 
-A panel function takes the request (and, on the asset page, the asset) and
+A panel function takes the request (and, on the asset page, the asset; on
+the person page of ``/people/<id>/``, the person) and
 returns its template context, or ``None`` to stay hidden. Each must use a
 constant number of queries, whatever the number of rows.
 """
@@ -16,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SLOTS = ("dashboard", "asset")
+SLOTS = ("dashboard", "asset", "person")
 
 
 @dataclass(frozen=True)

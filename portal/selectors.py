@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.errors import NotFound
-from portal.models import DataAsset, DataAssetUserObjectPermission, Sensitivity
+from portal.models import AuditEvent, DataAsset, DataAssetUserObjectPermission, Sensitivity
 
 
 class AssetFilter(django_filters.FilterSet):
@@ -26,9 +28,30 @@ MAX_ID = 2**63 - 1
 
 
 def is_id(value) -> bool:
-    """Whether ``value`` (from a URL or a query string) can be a primary key."""
-    # isdecimal, not isdigit: "²" is a digit that int() refuses (a 500 instead of a 404).
-    return str(value).isdecimal() and int(value) <= MAX_ID
+    """Whether ``value`` (from a URL or a query string) can be a primary key: ASCII digits only."""
+    # isascii too: "٦" is decimal and int() reads it as 6, so another spelling of id 6 would pass.
+    text = str(value)
+    return text.isascii() and text.isdecimal() and int(text) <= MAX_ID
+
+
+class IdField(forms.CharField):
+    """A form field for an id: ASCII digits only (no "6.5", "٦" or "+6"), at most ``MAX_ID``."""
+
+    default_error_messages = {"invalid": f"Give an id: a whole number from 1 to {MAX_ID}, in ASCII digits."}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if not is_id(value) or int(value) < 1:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
+
+
+class IdFilter(django_filters.Filter):
+    """Filter by an id; malformed ids are a 400 through the filterset, never silently truncated."""
+
+    field_class = IdField
 
 
 def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:
@@ -66,3 +89,49 @@ def asset_get(*, user, pk) -> DataAsset:
 
 def assets_reviewable_by(user) -> QuerySet[DataAsset]:
     return permissions.visible(user, "portal.review_dataasset", DataAsset.objects.all())
+
+
+# --- People -------------------------------------------------------------------
+
+
+def _require_people_reader(user) -> None:
+    # Checked before any lookup: someone without the right learns nothing about which ids exist.
+    permissions.require(
+        user, "portal.view_user", message="Only access admins, privacy officers and auditors see people."
+    )
+
+
+def people_list(*, user, q: str = "") -> QuerySet:
+    """Everyone, with their roles; searchable by name, user name and e-mail."""
+    _require_people_reader(user)
+    qs = get_user_model().objects.prefetch_related("groups").order_by("username", "pk")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
+        )
+    return qs
+
+
+def person_get(*, user, pk):
+    _require_people_reader(user)
+    person = (
+        get_user_model().objects.select_related("offboarded_by").prefetch_related("groups").filter(pk=pk).first()
+        if is_id(pk)
+        else None
+    )
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def person_reviews(person, *, limit: int = 50) -> list[DataAsset]:
+    """The assets ``person`` reviews (their own object permissions, not a role's)."""
+    rows = DataAssetUserObjectPermission.objects.filter(user=person, permission__codename="review_dataasset")
+    return [p.content_object for p in rows.select_related("content_object").order_by("content_object__name")[:limit]]
+
+
+def person_history(person, *, limit: int = 50) -> list:
+    """Audit events about ``person`` and by them, newest first (one query)."""
+    about = Q(target_type=person._meta.label_lower, target_id=str(person.pk))
+    return list(AuditEvent.objects.filter(about | Q(actor_id=person.pk)).order_by("-sequence")[:limit])

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from portal import audit, permissions
-from portal.errors import ValidationError
+from portal.errors import ValidationError, conflict_on_constraint
+from portal.limits import length_errors
 from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity
 
 ASSET_FIELDS = (
@@ -25,7 +26,7 @@ ASSET_FIELDS = (
 
 
 def _check_asset(asset: DataAsset) -> None:
-    errors = {}
+    errors = length_errors(DataAsset, {name: getattr(asset, name) for name in ASSET_FIELDS})
     if asset.sensitivity not in Sensitivity.values:
         errors["sensitivity"] = f"Choose one of: {', '.join(Sensitivity.values)}."
     if not asset.max_grant_days or asset.max_grant_days < 1:
@@ -34,6 +35,12 @@ def _check_asset(asset: DataAsset) -> None:
         errors["name"] = "An asset with this name already exists."
     if errors:
         raise ValidationError(fields=errors)
+
+
+def _save(asset: DataAsset) -> None:
+    # Two admins naming assets alike at the same moment both pass _check_asset; the unique name settles it.
+    with conflict_on_constraint("An asset with this name already exists.", fields={"name": "Choose another name."}):
+        asset.save()
 
 
 def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, list[int]]:
@@ -57,7 +64,7 @@ def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> Data
     if not asset.max_grant_days:
         asset.max_grant_days = DEFAULT_MAX_GRANT_DAYS.get(asset.sensitivity, 90)
     _check_asset(asset)
-    asset.save()
+    _save(asset)
     changes = _set_reviewers(asset=asset, reviewer_ids=reviewers or [])
     audit.record(
         actor=actor,
@@ -81,7 +88,7 @@ def asset_update(*, actor, asset: DataAsset, reviewers: list[int] | None = None,
         asset.max_grant_days = min(asset.max_grant_days, DEFAULT_MAX_GRANT_DAYS[asset.sensitivity])
     _check_asset(asset)
     if changed:
-        asset.save()
+        _save(asset)
     reviewer_changes = _set_reviewers(asset=asset, reviewer_ids=reviewers) if reviewers is not None else {}
     if changed or any(reviewer_changes.values()):
         audit.record(

@@ -84,8 +84,16 @@ DATABASES = {"default": parsed("DATABASE_URL", env.db_url_config, _db_url)}
 if not DATABASES["default"].get("NAME"):
     config_error("DATABASE_URL", f"is malformed: it names no database ({_db_url!r}).")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Waiting on a lock beats failing at once when the worker and the web process both write.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The web process and the Celery worker write at once. WAL lets readers go on while one
+    # writes; IMMEDIATE takes the write lock at BEGIN, so a second writer waits up to
+    # ``timeout`` seconds for it instead of failing half-way with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": setting("SQLITE_TIMEOUT", int, default=20),
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = setting("DB_CONN_MAX_AGE", int, default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -118,6 +126,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.api.middleware.BodyLimitMiddleware",  # 413 before anything reads an oversized API body
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,7 +215,8 @@ STORAGES = {
 PRIVATE_STORAGE_ROOT = Path(setting("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "var" / "private")))
 MEDIA_ROOT = PRIVATE_STORAGE_ROOT
 MAX_UPLOAD_BYTES = setting("MAX_UPLOAD_BYTES", int, default=20 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Largest request body other than uploaded files (API JSON, forms): bigger is a 413 under /api/.
+DATA_UPLOAD_MAX_MEMORY_SIZE = setting("MAX_BODY_BYTES", int, default=1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail ---------------------------------------------------------------
@@ -262,6 +272,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.BoundedJSONParser",  # size and depth limits: hostile JSON is a 4xx
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "token": setting("THROTTLE_TOKEN", default="20/min"),
         "intake": setting("THROTTLE_INTAKE", default="10/min"),
@@ -285,6 +300,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------
+CSRF_FAILURE_VIEW = "portal.web.csrf_failure"  # JSON under /api/
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from portal.errors import DomainError, Forbidden, NotFound
+
+RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
 
 def apply_to_form(form, exc: DomainError) -> None:
@@ -43,17 +46,10 @@ class PortalViewMixin(LoginRequiredMixin):
         except DomainError as exc:
             messages.error(request, exc.message)
             return back(request)
-
-
-@contextmanager
-def admin_errors():
-    """In the admin a refused service call is a 403 page; its form already checked the fields."""
-    try:
-        yield
-    except (Forbidden, NotFound) as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DomainError as exc:
-        raise PermissionDenied(f"Not saved: {exc.message} {exc.fields or ''}") from exc
+        except IntegrityError:
+            # A race the service did not name (those raise Conflict): a message, never a 500.
+            messages.error(request, RACE_MESSAGE)
+            return back(request)
 
 
 def locked_out(request, credentials, *args, **kwargs):
@@ -65,3 +61,51 @@ def locked_out(request, credentials, *args, **kwargs):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
+
+
+# --- Error handlers (portal/urls.py): JSON under /api/, the HTML page elsewhere ---------
+
+
+def is_api(request) -> bool:
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
+
+
+def _json_error(status: int, message: str, code: str) -> JsonResponse:
+    # The API's error shape (portal/api/exceptions.py), for answers that never reach a DRF view.
+    return JsonResponse({"detail": message, "code": code}, status=status)
+
+
+@csrf_exempt  # it changes nothing; a POST to a path that does not exist is a 404, not a CSRF failure
+def api_not_found(request, *args, **kwargs):
+    """The last /api/ route: JSON even with DEBUG on, where Django would show its HTML 404 page."""
+    return _json_error(404, "Not found.", "not_found")
+
+
+def bad_request(request, exception=None):
+    if is_api(request):
+        return _json_error(400, "Bad request.", "bad_request")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if is_api(request):
+        return _json_error(403, "You may not do this.", "forbidden")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception=None):
+    if is_api(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    if is_api(request):
+        return _json_error(403, f"CSRF check failed: {reason}", "csrf_failed")
+    return csrf.csrf_failure(request, reason)
+
+
+def server_error(request):
+    if is_api(request):
+        return _json_error(500, "Server error. It has been logged.", "server_error")
+    return defaults.server_error(request)

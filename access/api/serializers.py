@@ -10,7 +10,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from access.models import BREAK_GLASS_MAX_HOURS, AccessRequest, Decision, Grant, Scope
+from access.models import BREAK_GLASS_MAX_HOURS, MAX_COMMENT, MAX_JUSTIFICATION, AccessRequest, Decision, Grant, Scope
+from portal.api.fields import IdField, StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
 from portal.api.serializers import UserRefSerializer
 from portal.models import DataAsset
 from portal.selectors import MAX_ID
@@ -127,41 +128,48 @@ class ErrorSerializer(serializers.Serializer):
 
 class RevokedCountSerializer(serializers.Serializer):
     revoked = serializers.IntegerField(help_text="How many active grants were revoked.")
+    cancelled = serializers.IntegerField(help_text="How many pending requests were cancelled.")
 
 
 # --- Input ----------------------------------------------------------------
 
 
 class AccessRequestInputSerializer(serializers.Serializer):
-    asset = serializers.PrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
+    asset = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
     scope = serializers.ChoiceField(choices=Scope.choices)
-    justification = serializers.CharField(help_text="Why you need this access (at least 20 characters).")
-    duration_days = serializers.IntegerField(
-        min_value=1, max_value=3650, help_text="Never above the asset's max_grant_days."
+    justification = StrictCharField(
+        max_length=MAX_JUSTIFICATION, help_text="Why you need this access (at least 20 characters)."
     )
-    ticket = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    duration_days = StrictIntegerField(min_value=1, max_value=3650, help_text="Never above the asset's max_grant_days.")
+    ticket = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class CommentInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = StrictCharField(required=False, allow_blank=True, max_length=MAX_COMMENT, default="")
 
 
 class RevokeInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why this access ends; told to the grantee and kept in the audit log.")
+    reason = StrictCharField(
+        max_length=MAX_COMMENT, help_text="Why this access ends; told to the grantee and kept in the audit log."
+    )
 
 
 class BreakGlassReviewInputSerializer(serializers.Serializer):
     justified = serializers.BooleanField(help_text="Was this emergency access justified? If not, it ends now.")
-    comment = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Required when the use was not justified."
+    comment = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_COMMENT,
+        default="",
+        help_text="Required when the use was not justified.",
     )
 
 
 class BreakGlassInputSerializer(serializers.Serializer):
-    asset = serializers.PrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
+    asset = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
     scope = serializers.ChoiceField(choices=Scope.choices)
-    justification = serializers.CharField(help_text="The emergency, in at least 20 characters.")
-    hours = serializers.IntegerField(min_value=1, max_value=BREAK_GLASS_MAX_HOURS, default=BREAK_GLASS_MAX_HOURS)
+    justification = StrictCharField(max_length=MAX_JUSTIFICATION, help_text="The emergency, in at least 20 characters.")
+    hours = StrictIntegerField(min_value=1, max_value=BREAK_GLASS_MAX_HOURS, default=BREAK_GLASS_MAX_HOURS)
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}]})
@@ -192,5 +200,5 @@ class UserIdOrUsernameField(serializers.Field):
 class CheckInputSerializer(serializers.Serializer):
     user = UserIdOrUsernameField(help_text="A user id (JSON number) or a username (JSON string).")
     # A plain id rather than a related field: an unknown asset is "not allowed", not a 400, and costs no query.
-    asset = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    asset = IdField()
     scope = serializers.ChoiceField(choices=Scope.choices)

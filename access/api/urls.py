@@ -22,7 +22,7 @@ router.register("review-items", ReviewItemViewSet, basename="api-review-item")
 
 urlpatterns = [
     re_path(r"^access/check/?$", CheckAccessView.as_view(), name="api-access-check"),
-    re_path(r"^users/(?P<pk>[^/.]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
-    re_path(r"^campaigns/(?P<pk>[^/.]+)/evidence\.csv$", EvidenceCsvView.as_view(), name="api-campaign-evidence"),
+    re_path(r"^users/(?P<pk>[0-9]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
+    re_path(r"^campaigns/(?P<pk>[0-9]+)/evidence\.csv$", EvidenceCsvView.as_view(), name="api-campaign-evidence"),
     *router.urls,
 ]

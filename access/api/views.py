@@ -33,7 +33,7 @@ from access.api.serializers import (
     RevokeInputSerializer,
 )
 from access.models import AccessRequest, Grant, Scope
-from portal import permissions
+from portal import offboarding, permissions
 from portal.api.permissions import IsActiveUser
 from portal.errors import NotFound, ValidationError
 
@@ -275,11 +275,11 @@ class MayRevokeAll(BasePermission):
     message = "Only access admins and privacy officers may revoke all access of a user."
 
     def has_permission(self, request, view) -> bool:
-        return permissions.has(request.user, "access.revoke_all_access")
+        return permissions.has(request.user, "portal.offboard_user")
 
 
 class UserRevokeAllView(APIView):
-    """Offboarding: revoke every active grant of a user in one step."""
+    """Offboarding: revoke every active grant of a user and cancel their pending requests, in one step."""
 
     permission_classes = [IsActiveUser, MayRevokeAll]
 
@@ -295,5 +295,5 @@ class UserRevokeAllView(APIView):
         if user is None:
             raise NotFound()
         reason = _valid(request.data, RevokeInputSerializer)["reason"]
-        count = services.user_revoke_all(actor=request.user, user=user, reason=reason)
-        return Response({"revoked": count})
+        done = offboarding.user_offboard(actor=request.user, user=user, reason=reason)
+        return Response({"revoked": done["revoked"], "cancelled": done["cancelled"]})

@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 
 from access.campaigns import services
 from access.campaigns.models import Campaign, ReviewItem
-from portal.admin import ReadOnlyAdmin
-from portal.web import admin_errors
+from portal.admin import ReadOnlyAdmin, ServiceAdminMixin
+from portal.errors import DomainError
 
 
 class CampaignForm(forms.ModelForm):
@@ -18,7 +18,7 @@ class CampaignForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = CampaignForm
     list_display = ["id", "name", "status", "due_at", "item_count", "revoked_count", "created_at", "closed_at"]
     list_filter = ["status"]
@@ -49,19 +49,18 @@ class CampaignAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        with admin_errors():
-            obj.pk = services.campaign_create(actor=request.user, **form.cleaned_data).pk
-
-    def save_related(self, request, form, formsets, change):
-        # The service set the assets already.
-        return None
+        # A refusal becomes a form error (ServiceAdminMixin); the service sets the assets too.
+        obj.pk = services.campaign_create(actor=request.user, **form.cleaned_data).pk
 
     def _each(self, request, queryset, service, done: str):
         count = 0
         for campaign in queryset:
-            with admin_errors():
+            try:
                 service(actor=request.user, campaign=campaign)
-            count += 1
+            except DomainError as exc:
+                self.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
+            else:
+                count += 1
         self.message_user(request, f"{done} {count} campaign(s).", messages.SUCCESS)
 
     @admin.action(description="Launch the selected campaigns")

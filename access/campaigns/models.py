@@ -11,13 +11,14 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+# access.models imports this module at its end, after defining the bound (comments of every review).
+from access.models import MAX_COMMENT
 from portal.models import DataAsset, Sensitivity
 
 # Reviewers are reminded this many days before the due date, once each.
 REMINDER_DAYS = (7, 3, 1)
 # The decision point's last use older than this makes the recommendation "revoke".
 UNUSED_DAYS = 90
-MAX_COMMENT = 1000
 
 
 class Outcome(models.TextChoices):

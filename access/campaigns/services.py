@@ -51,7 +51,10 @@ def active_grants(now) -> QuerySet[Grant]:
 
 def _grantee_gone() -> list[When]:
     """SQL: the grantee can no longer hold access, with the reason the reviewer sees."""
-    return [When(user__is_active=False, then=Value(Reason.GRANTEE_INACTIVE))]
+    return [
+        When(user__offboarded_at__isnull=False, then=Value(Reason.GRANTEE_OFFBOARDED)),
+        When(user__is_active=False, then=Value(Reason.GRANTEE_INACTIVE)),
+    ]
 
 
 def _revoke_grants(grants: list[Grant], *, actor, reason: str, now) -> None:

@@ -43,7 +43,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access", "0002_roles_and_schedule"),
+        ("access", "0003_bounded_text_one_pending_request"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
         ("portal", "0002_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,10 +6,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from access import mail, policy
-from access.models import BREAK_GLASS_MAX_HOURS, BREAK_GLASS_REVIEW_HOURS, MIN_JUSTIFICATION, Grant, Scope
+from access.models import (
+    BREAK_GLASS_MAX_HOURS,
+    BREAK_GLASS_REVIEW_HOURS,
+    MAX_COMMENT,
+    MAX_JUSTIFICATION,
+    MIN_JUSTIFICATION,
+    Grant,
+    Scope,
+)
 from access.services.grants import active_grant_filter, grant_issue, revoke_locked
-from portal import audit, notifications, permissions
+from portal import audit, notifications, offboarding, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
+from portal.limits import too_long
 from portal.models import PRIVACY_OFFICERS, DataAsset
 
 
@@ -21,13 +30,14 @@ def _reviewers_and_officers(asset: DataAsset) -> list:
 @transaction.atomic
 def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS):
     """Immediate access for at most four hours; reviewers and privacy officers are told at once."""
-    if not actor.is_active:
-        raise Forbidden("Inactive users cannot take access.")
+    offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = {}
     if scope not in Scope.values:
         errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."
     if len((justification or "").strip()) < MIN_JUSTIFICATION:
         errors["justification"] = f"Explain the emergency in at least {MIN_JUSTIFICATION} characters."
+    elif message := too_long(justification, MAX_JUSTIFICATION):
+        errors["justification"] = message
     if not 1 <= hours <= BREAK_GLASS_MAX_HOURS:
         errors["hours"] = f"Break-glass access lasts at most {BREAK_GLASS_MAX_HOURS} hours."
     if errors:
@@ -76,6 +86,8 @@ def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "
         raise Conflict("This break-glass access has already been reviewed.")
     if not justified and not comment.strip():
         raise ValidationError(fields={"comment": "Say what was wrong with this use."})
+    if message := too_long(comment, MAX_COMMENT):
+        raise ValidationError(fields={"comment": message})
     grant.reviewed_at, grant.reviewed_by = timezone.now(), actor
     grant.review_outcome = "justified" if justified else "unjustified"
     grant.review_comment = comment.strip()

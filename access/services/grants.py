@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from access import mail, policy
-from access.models import EXPIRY_WARNING_DAYS, SCOPE_PERMISSION, Grant, GrantExtension
-from portal import audit, notifications, permissions
-from portal.errors import Conflict, Forbidden, ValidationError
+from access.models import EXPIRY_WARNING_DAYS, MAX_COMMENT, SCOPE_PERMISSION, Grant, GrantExtension
+from portal import audit, notifications, offboarding, permissions
+from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
+from portal.limits import too_long
 from portal.models import DataAsset
 
 
@@ -32,6 +32,8 @@ def grant_issue(
     Called inside the transaction of an approval or a break-glass; assigns the
     guardian permission in that same transaction.
     """
+    # The last line of defence: nothing reaches an inactive or offboarded user, whoever asks.
+    offboarding.require_may_hold_access(offboarding.lock_user(user.pk))
     now = timezone.now()
     expires_at = now + (timedelta(hours=hours) if hours else timedelta(days=days))
     grant = (
@@ -70,16 +72,21 @@ def grant_issue(
             grant.expires_at, grant.expiry_warned_at = expires_at, None
             grant.save(update_fields=["expires_at", "expiry_warned_at"])
         return grant
-    grant = Grant.objects.create(
-        user=user,
-        asset=asset,
-        scope=scope,
-        origin=origin,
-        request=request,
-        justification=justification or getattr(request, "justification", ""),
-        granted_at=now,
-        expires_at=expires_at,
-    )
+    # Another approval or break-glass may create this grant at the same moment (one_active_grant_per_scope):
+    # the lock above found no row to wait on. The caller's whole change rolls back; a retry extends it.
+    with conflict_on_constraint(
+        f"{user} was given {scope} access to {asset} at this same moment. Reload and try again."
+    ):
+        grant = Grant.objects.create(
+            user=user,
+            asset=asset,
+            scope=scope,
+            origin=origin,
+            request=request,
+            justification=justification or getattr(request, "justification", ""),
+            granted_at=now,
+            expires_at=expires_at,
+        )
     permissions.assign(SCOPE_PERMISSION[scope], user, asset)
     audit.record(
         actor=actor,
@@ -143,6 +150,8 @@ def grant_revoke(*, actor, grant: Grant, reason: str) -> Grant:
         raise Forbidden(refusal)
     if not reason or not reason.strip():
         raise ValidationError(fields={"reason": "Say why this access is being revoked."})
+    if message := too_long(reason, MAX_COMMENT):
+        raise ValidationError(fields={"reason": message})
     if grant.status != Grant.Status.ACTIVE:
         raise Conflict(f"This grant is already {grant.get_status_display().lower()}.")
     return revoke_locked(actor=actor, grant=grant, reason=reason.strip())
@@ -174,38 +183,67 @@ def revoke_locked(*, actor, grant: Grant, reason: str) -> Grant:
 
 
 @transaction.atomic
-def user_revoke_all(*, actor, user, reason: str, action: str = "access.user.revoked_all", context=None) -> int:
-    """Revoke every active grant of ``user`` in one step (offboarding, incidents). Returns the count."""
-    permissions.require(
-        actor, "access.revoke_all_access", message="Only access admins and privacy officers may do this."
-    )
+def grants_revoke_many(*, actor, grants, reason: str) -> int:
+    """Revoke several grants at once (the admin's bulk action): all of them, or none.
+
+    Every grant is locked, authorised and checked before any is ended, so one
+    that may not be revoked (or is no longer active) refuses the whole batch.
+    """
     if not reason or not reason.strip():
-        raise ValidationError(fields={"reason": "Say why all access is being revoked."})
-    user = get_user_model().objects.select_for_update().get(pk=user.pk)
-    grants = list(Grant.objects.select_for_update().filter(user=user, status=Grant.Status.ACTIVE).order_by("pk"))
-    if grants:
+        raise ValidationError(fields={"reason": "Say why this access is being revoked."})
+    if message := too_long(reason, MAX_COMMENT):
+        raise ValidationError(fields={"reason": message})
+    locked = list(
+        Grant.objects.select_for_update(of=("self",))
+        .select_related("asset", "user")
+        .filter(pk__in=[g.pk for g in grants])
+        .order_by("pk")
+    )
+    for grant in locked:
+        refusal = policy.revoke_refusal(actor, grant)
+        if refusal:
+            raise Forbidden(f"{grant}: {refusal}")
+        if grant.status != Grant.Status.ACTIVE:
+            raise Conflict(f"{grant} is already {grant.get_status_display().lower()}; nothing was revoked.")
+    if locked:
         _end(
-            grants,
+            locked,
             status=Grant.Status.REVOKED,
             actor=actor,
             reason=reason.strip(),
             action="access.grant.revoked",
             now=timezone.now(),
         )
-    audit.record(
-        actor=actor,
-        action=action,
-        target=user,
-        details={"reason": reason.strip(), "grants": [g.pk for g in grants], **(context or {})},
-    )
-    if grants:
+    for grant in locked:
         notifications.notify(
-            key=f"access-revoked-all:{user.pk}:{grants[-1].pk}",
-            to=[user],
-            template="access/revoked_all",
-            context={"count": len(grants), "reason": reason.strip()},
+            key=f"access-grant-revoked:{grant.pk}",
+            to=[grant.user],
+            template="access/grant_revoked",
+            context={**mail.grant_context(grant), "reason": reason.strip()},
         )
-    return len(grants)
+    return len(locked)
+
+
+def end_and_notify_all(*, actor, user, grants: list[Grant], reason: str, now) -> None:
+    """Revoke ``grants`` (all of ``user``'s, locked) and tell the user once: offboarding's grant step."""
+    if not grants:
+        return
+    _end(grants, status=Grant.Status.REVOKED, actor=actor, reason=reason, action="access.grant.revoked", now=now)
+    notifications.notify(
+        key=f"access-revoked-all:{user.pk}:{grants[-1].pk}",
+        to=[user],
+        template="access/revoked_all",
+        context={"count": len(grants), "reason": reason},
+    )
+
+
+def user_revoke_all(*, actor, user, reason: str, action: str = "portal.user.offboarded", context=None) -> int:
+    """Offboard ``user`` (``portal.offboarding``): every active grant and pending request goes. Returns grants revoked.
+
+    For callers that only need the count (incidents); the result of
+    :func:`portal.offboarding.user_offboard` has the rest.
+    """
+    return offboarding.user_offboard(actor=actor, user=user, reason=reason, action=action, context=context)["revoked"]
 
 
 def grants_expire(*, now=None, batch_size: int = 10_000) -> int:

@@ -6,10 +6,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import mail, policy
-from access.models import LAPSE_AFTER_DAYS, MIN_JUSTIFICATION, AccessRequest, Decision, Scope
+from access.models import (
+    LAPSE_AFTER_DAYS,
+    MAX_COMMENT,
+    MAX_JUSTIFICATION,
+    MIN_JUSTIFICATION,
+    AccessRequest,
+    Decision,
+    Scope,
+)
 from access.services.grants import grant_issue
-from portal import audit, notifications
-from portal.errors import Conflict, Forbidden, ValidationError
+from portal import audit, notifications, offboarding
+from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
+from portal.limits import too_long
 from portal.models import DataAsset
 
 
@@ -19,6 +28,8 @@ def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days
         errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."
     if len(justification.strip()) < MIN_JUSTIFICATION:
         errors["justification"] = f"Explain why you need this access in at least {MIN_JUSTIFICATION} characters."
+    elif message := too_long(justification, MAX_JUSTIFICATION):
+        errors["justification"] = message
     if duration_days is None or duration_days < 1:
         errors["duration_days"] = "Ask for at least one day."
     elif duration_days > asset.max_grant_days:
@@ -31,9 +42,10 @@ def request_create(
     *, actor, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
 ) -> AccessRequest:
     """Ask for access. Reviewers of the asset (or the access admins) are told on commit."""
-    if not actor.is_active:
-        raise Forbidden("Inactive users cannot request access.")
+    offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = _validate(asset=asset, scope=scope, justification=justification, duration_days=duration_days)
+    if message := too_long(ticket, AccessRequest._meta.get_field("ticket").max_length):
+        errors["ticket"] = message
     if errors:
         raise ValidationError(fields=errors)
     duplicate = AccessRequest.objects.filter(
@@ -41,16 +53,18 @@ def request_create(
     ).exists()
     if duplicate:
         raise Conflict(f"You already have a pending request for {scope} access to {asset}.")
-    request = AccessRequest.objects.create(
-        requester=actor,
-        asset=asset,
-        scope=scope,
-        justification=justification.strip(),
-        ticket=ticket.strip(),
-        duration_days=duration_days,
-        required_approvals=policy.required_approvals(asset),
-        created_at=timezone.now(),
-    )
+    # The same request sent twice at once passes the check above twice; one_pending_request_per_scope keeps one.
+    with conflict_on_constraint(f"You already have a pending request for {scope} access to {asset}."):
+        request = AccessRequest.objects.create(
+            requester=actor,
+            asset=asset,
+            scope=scope,
+            justification=justification.strip(),
+            ticket=ticket.strip(),
+            duration_days=duration_days,
+            required_approvals=policy.required_approvals(asset),
+            created_at=timezone.now(),
+        )
     audit.record(
         actor=actor,
         action="access.request.created",
@@ -78,6 +92,7 @@ def _tell_requester(request: AccessRequest, event: str) -> None:
 
 def _lock(request: AccessRequest) -> AccessRequest:
     # Two reviewers deciding at once: the second waits here, then sees the first one's outcome.
+    offboarding.lock_user(request.requester_id)  # the requester first: offboarding's lock order
     return AccessRequest.objects.select_for_update(of=("self",)).select_related("asset", "requester").get(pk=request.pk)
 
 
@@ -90,6 +105,8 @@ def _require_decider(actor, request: AccessRequest) -> None:
 
 
 def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) -> Decision:
+    if message := too_long(comment, MAX_COMMENT):
+        raise ValidationError(fields={"comment": message})
     try:
         with transaction.atomic():
             return Decision.objects.create(
@@ -104,6 +121,7 @@ def request_approve(*, actor, request: AccessRequest, comment: str = "") -> Acce
     """Record an approval; the last approval the policy needs issues (or extends) the grant."""
     request = _lock(request)
     _require_decider(actor, request)
+    offboarding.require_may_hold_access(request.requester)
     _add_decision(actor=actor, request=request, outcome=Decision.Outcome.APPROVE, comment=comment)
     approvals = request.decisions.filter(outcome=Decision.Outcome.APPROVE).count()
     if approvals < request.required_approvals:

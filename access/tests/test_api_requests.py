@@ -14,8 +14,8 @@ from access.tests.factories import (
     make_service_token,
 )
 from portal import audit, permissions
-from portal.models import AuditEvent
-from portal.tests.factories import DataAssetFactory
+from portal.models import AuditEvent, User
+from portal.tests.factories import DataAssetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -382,8 +382,10 @@ def test_an_employee_with_no_assets_to_review_has_an_empty_queue(client_of, outs
 def test_the_review_queue_queries_do_not_grow(
     client_of, employee, reviewer, second_reviewer, restricted, n, django_assert_num_queries
 ):
+    # One pending request per requester, asset and scope: n requesters.
+    requesters = User.objects.bulk_create(UserFactory.build_batch(n))
     requests = AccessRequest.objects.bulk_create(
-        AccessRequestFactory.build(requester=employee, asset=restricted) for _ in range(n)
+        AccessRequestFactory.build(requester=requester, asset=restricted) for requester in requesters
     )
     Decision.objects.bulk_create(DecisionFactory.build(request=r, reviewer=second_reviewer) for r in requests)
     api = client_of(reviewer)

@@ -54,6 +54,7 @@ def test_recommendations_follow_last_use_and_the_grantee(access_admin, asset):
     stale = GrantFactory(asset=asset, last_used_at=now - timedelta(days=91))
     never = GrantFactory(asset=asset, last_used_at=None)
     gone = GrantFactory(asset=asset, last_used_at=now, user=UserFactory(is_active=False))
+    left = GrantFactory(asset=asset, last_used_at=now, user=UserFactory(offboarded_at=now))
 
     items = items_of(make_campaign(access_admin))
 
@@ -62,6 +63,7 @@ def test_recommendations_follow_last_use_and_the_grantee(access_admin, asset):
         stale.pk: (Outcome.REVOKE, Reason.UNUSED),
         never.pk: (Outcome.REVOKE, Reason.NEVER_USED),
         gone.pk: (Outcome.REVOKE, Reason.GRANTEE_INACTIVE),
+        left.pk: (Outcome.REVOKE, Reason.GRANTEE_OFFBOARDED),
     }
     assert {pk: (i.recommendation, i.reason) for pk, i in items.items()} == expected
     assert items[used.pk].last_used_at is not None

@@ -139,3 +139,114 @@ def test_two_sweeps_at_once_expire_each_grant_once(time_machine):
     assert not Grant.objects.filter(status=Grant.Status.ACTIVE).exists()
     assert services.reconcile_permissions().clean
     assert audit.verify() is None
+
+
+@pytest.mark.parametrize("repeat", range(3))
+@pytest.mark.parametrize("order", ["approve-first", "offboard-first"])
+def test_an_approval_racing_an_offboarding_never_leaves_the_leaver_with_access(order, repeat):
+    from portal import offboarding
+
+    leaver, rita = UserFactory(username="emma"), UserFactory(username="rita")
+    adam = UserFactory(username="adam", is_superuser=True)  # role groups do not survive the flush
+    asset = DataAssetFactory(sensitivity="confidential", reviewers=[rita])
+    request = services.request_create(actor=leaver, asset=asset, scope="use", justification=WHY, duration_days=30)
+    calls = [
+        lambda: services.request_approve(actor=rita, request=request),
+        lambda: offboarding.user_offboard(actor=adam, user=leaver, reason="Leaver."),
+    ]
+
+    results = race(*(calls if order == "approve-first" else reversed(calls)))
+
+    # Both finish (no deadlock); whichever went first, the leaver ends with no access and nothing pending.
+    assert not any(isinstance(r, Exception) and not isinstance(r, Conflict) for r in results), results
+    assert not Grant.objects.filter(user=leaver, status=Grant.Status.ACTIVE).exists()
+    assert not AccessRequest.objects.filter(requester=leaver, status=AccessRequest.Status.PENDING).exists()
+    assert audit.verify() is None
+
+
+# --- Races that a constraint settles: a 409, never a 500 ---------------------------
+
+
+def _api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def _statuses(results) -> list[int]:
+    assert all(hasattr(r, "status_code") for r in results), results
+    return sorted(r.status_code for r in results)
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_two_break_glass_calls_at_once_give_one_grant_and_one_409(repeat):
+    emma = UserFactory(username="emma")
+    asset = DataAssetFactory(sensitivity="confidential", reviewers=[UserFactory(username="rita")])
+    body = {"asset": asset.pk, "scope": "use", "justification": WHY}
+    first, second = _api(emma), _api(emma)
+
+    results = race(
+        lambda: first.post("/api/break-glass/", body, format="json"),
+        lambda: second.post("/api/break-glass/", body, format="json"),
+    )
+
+    assert _statuses(results) == [201, 409], [r.content for r in results]
+    refused = next(r for r in results if r.status_code == 409).json()
+    assert refused["code"] == "conflict" and refused["detail"]
+    assert Grant.objects.filter(user=emma, asset=asset, status=Grant.Status.ACTIVE).count() == 1
+    assert services.reconcile_permissions().clean
+    assert audit.verify() is None
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_an_approval_racing_a_break_glass_never_fails_and_leaves_nothing_half_done(repeat):
+    emma, rita = UserFactory(username="emma"), UserFactory(username="rita")
+    asset = DataAssetFactory(sensitivity="confidential", reviewers=[rita])
+    request = services.request_create(actor=emma, asset=asset, scope="use", justification=WHY, duration_days=30)
+    breaking, approving = _api(emma), _api(rita)
+
+    broke, approved = race(
+        lambda: breaking.post(
+            "/api/break-glass/", {"asset": asset.pk, "scope": "use", "justification": WHY}, format="json"
+        ),
+        lambda: approving.post(f"/api/access-requests/{request.pk}/approve", {}, format="json"),
+    )
+
+    assert broke.status_code in {201, 409}, broke.content
+    assert approved.status_code in {200, 409}, approved.content
+    assert (broke.status_code, approved.status_code) != (409, 409)
+    request.refresh_from_db()
+    if approved.status_code == 409:
+        # Refused as a whole: still pending, no decision recorded, so the reviewer can simply approve again.
+        assert request.status == AccessRequest.Status.PENDING
+        assert not Decision.objects.filter(request=request).exists()
+        retried = approving.post(f"/api/access-requests/{request.pk}/approve", {}, format="json")
+        assert retried.status_code == 200, retried.content
+        request.refresh_from_db()
+    assert request.status == AccessRequest.Status.APPROVED
+    # Whatever the order, the approval's grant is the one running (it supersedes a break-glass one).
+    [active] = Grant.objects.filter(user=emma, asset=asset, status=Grant.Status.ACTIVE)
+    assert (active.origin, request.grant_id) == (Grant.Origin.REQUEST, active.pk)
+    assert services.reconcile_permissions().clean
+    assert audit.verify() is None
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_two_identical_requests_at_once_leave_one_pending_request(repeat):
+    emma = UserFactory(username="emma")
+    asset = DataAssetFactory(sensitivity="confidential", reviewers=[UserFactory(username="rita")])
+    body = {"asset": asset.pk, "scope": "use", "justification": WHY, "duration_days": 30}
+    first, second = _api(emma), _api(emma)
+
+    results = race(
+        lambda: first.post("/api/access-requests/", body, format="json"),
+        lambda: second.post("/api/access-requests/", body, format="json"),
+    )
+
+    assert _statuses(results) == [201, 409], [r.content for r in results]
+    assert "already have a pending request" in next(r for r in results if r.status_code == 409).json()["detail"]
+    assert AccessRequest.objects.filter(requester=emma, asset=asset, status="pending").count() == 1
+    assert AuditEvent.objects.filter(action="access.request.created").count() == 1
+    assert audit.verify() is None

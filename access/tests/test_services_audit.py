@@ -107,7 +107,7 @@ def user_revoke_all(p: People):
     make_grant(p.employee, p.asset, scope="export")
     return (
         lambda: services.user_revoke_all(actor=p.access_admin, user=p.employee, reason="Leaver."),
-        ["access.grant.revoked", "access.grant.revoked", "access.user.revoked_all"],
+        ["access.grant.revoked", "access.grant.revoked", "portal.user.offboarded"],
     )
 
 

@@ -92,7 +92,7 @@ def test_an_inactive_user_cannot_break_the_glass(employee, asset):
     get_user_model().objects.filter(pk=employee.pk).update(is_active=False)
     employee.refresh_from_db()
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(Conflict):
         make_break_glass(employee, asset)
 
 

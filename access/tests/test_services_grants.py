@@ -226,7 +226,7 @@ def test_revoke_all_ends_every_active_grant_of_the_user(
     assert kept.status == Grant.Status.ACTIVE
     revoked_events = AuditEvent.objects.filter(action="access.grant.revoked", actor_id=actor.pk)
     assert sorted(revoked_events.values_list("target_id", flat=True)) == sorted(str(g.pk) for g in grants)
-    [summary] = AuditEvent.objects.filter(action="access.user.revoked_all")
+    [summary] = AuditEvent.objects.filter(action="portal.user.offboarded")
     assert summary.target_id == str(employee.pk)
     assert summary.details["grants"] == [g.pk for g in grants]
     assert [(m.to, m.subject) for m in mailoutbox] == [(["emma@example.com"], "All your data access was revoked")]
@@ -234,7 +234,7 @@ def test_revoke_all_ends_every_active_grant_of_the_user(
 
 def test_revoke_all_of_a_user_without_grants_counts_zero_and_still_records_it(access_admin, employee, mailoutbox):
     assert services.user_revoke_all(actor=access_admin, user=employee, reason="Leaver.") == 0
-    assert AuditEvent.objects.filter(action="access.user.revoked_all").count() == 1
+    assert AuditEvent.objects.filter(action="portal.user.offboarded").count() == 1
     assert mailoutbox == []
 
 
@@ -247,7 +247,7 @@ def test_revoke_all_is_forbidden_to_everyone_but_admins_and_officers(employee, a
 
     grant.refresh_from_db()
     assert grant.status == Grant.Status.ACTIVE
-    assert not AuditEvent.objects.filter(action="access.user.revoked_all").exists()
+    assert not AuditEvent.objects.filter(action="portal.user.offboarded").exists()
 
 
 @pytest.mark.parametrize("reason", ["", "   "])

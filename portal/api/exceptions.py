@@ -8,13 +8,22 @@ Every error body has the same shape::
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.errors import DomainError
+from portal.api.parsers import PayloadTooLarge
+from portal.errors import Conflict, DomainError
+
+log = logging.getLogger(__name__)
+
+# What a constraint refused: another request changed the same rows at the same moment.
+RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
 
 def _flatten(data, prefix: str = "") -> dict[str, list[str]]:
@@ -42,6 +51,15 @@ def body(detail: str, code: str, errors: dict | None = None) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, IntegrityError):
+        # Services turn the constraints they know into a precise Conflict; this is the backstop.
+        log.warning("Constraint refused a write: %s", exc)
+        exc = Conflict(RACE_MESSAGE)
+    elif isinstance(exc, DataError):
+        log.warning("Database refused a value: %s", exc)
+        return Response(body("A value is out of range or too long.", "invalid"), status=status.HTTP_400_BAD_REQUEST)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     if isinstance(exc, DomainError):
         return Response(body(exc.message, exc.code, exc.fields), status=exc.status)
     if isinstance(exc, exceptions.ValidationError):

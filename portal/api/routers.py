@@ -7,3 +7,5 @@ class Router(SimpleRouter):
     def __init__(self) -> None:
         super().__init__()
         self.trailing_slash = "/?"
+        # Object ids in paths are ASCII digits: anything else ("6.5", "٦") is no such path, a JSON 404.
+        self._default_value_pattern = "[0-9]+"

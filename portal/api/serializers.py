@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from portal.models import DataAsset, Sensitivity
+from portal.api.fields import IdField, StrictCharField, StrictIntegerField
+from portal.models import MAX_ASSET_TEXT, DataAsset, Sensitivity
 from portal.selectors import asset_reviewers
 
 
@@ -47,23 +48,25 @@ class AssetSerializer(serializers.ModelSerializer):
 class AssetInputSerializer(serializers.Serializer):
     """Shape and types only; business rules live in ``portal.services``."""
 
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True, max_length=MAX_ASSET_TEXT, default="")
     sensitivity = serializers.ChoiceField(choices=Sensitivity.choices)
     holds_personal_data = serializers.BooleanField(default=True)
-    max_grant_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
-    reviewers = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-    data_categories = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
-    purposes = serializers.CharField(required=False, allow_blank=True, default="")
-    lawful_basis = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    retention = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    recipients = serializers.CharField(required=False, allow_blank=True, default="")
-    source = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    max_grant_days = StrictIntegerField(min_value=1, max_value=3650, required=False)
+    reviewers = serializers.ListField(child=IdField(), max_length=100, required=False, default=list)
+    data_categories = serializers.ListField(
+        child=StrictCharField(max_length=100), max_length=50, required=False, default=list
+    )
+    purposes = StrictCharField(required=False, allow_blank=True, max_length=MAX_ASSET_TEXT, default="")
+    lawful_basis = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
+    retention = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
+    recipients = StrictCharField(required=False, allow_blank=True, max_length=MAX_ASSET_TEXT, default="")
+    source = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False, max_length=4096)
 
 
 class TokenSerializer(serializers.Serializer):

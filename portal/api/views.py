@@ -3,13 +3,12 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from portal import selectors, services
+from portal import selectors, services, users
 from portal.api.serializers import AssetInputSerializer, AssetSerializer, TokenRequestSerializer, TokenSerializer
 from portal.errors import ValidationError
 
@@ -31,7 +30,8 @@ class TokenView(APIView):
             raise ValidationError(
                 "Unable to sign in with these credentials.", fields={"password": "Wrong username or password."}
             )
-        token, _ = Token.objects.get_or_create(user=user)
+        # A newly issued key is audited; an existing one is handed back as it is.
+        token = users.token_issue(actor=user, user=user)
         return Response({"token": token.key})
 
 

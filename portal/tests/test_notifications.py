@@ -112,3 +112,51 @@ def test_a_failed_send_is_not_recorded_so_the_retry_sends_it(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert notifications.deliver(key="check:9", recipients=["dpo@example.com"], template=TEMPLATE, context={}) == 1
     assert [m.to for m in mail.outbox] == [["dpo@example.com"]]
+
+
+class LockedTwiceBackend(LocmemBackend):
+    """SQLite's "database is locked" surfacing while a mail goes out (the web process holds the write lock)."""
+
+    calls = 0
+
+    def send_messages(self, messages):
+        type(self).calls += 1
+        if type(self).calls <= 2:
+            from django.db import OperationalError
+
+            raise OperationalError("database is locked")
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_a_locked_database_is_retried_until_the_mail_goes_out_once(employee, settings, monkeypatch):
+    from portal.tasks import send_notification_task
+
+    # Eager retries re-run in place only when eager errors are not propagated (as a worker would).
+    monkeypatch.setitem(send_notification_task.app.conf, "task_eager_propagates", False)
+    settings.EMAIL_BACKEND = f"{__name__}.LockedTwiceBackend"
+    LockedTwiceBackend.calls = 0
+    # The task as the worker runs it: Celery's own retry machinery, eagerly (no countdown wait).
+    result = send_notification_task.apply(
+        kwargs={
+            "key": "check:10",
+            "recipients": ["emma@example.com", "dpo@example.com"],
+            "template": TEMPLATE,
+            "context": {},
+        },
+        throw=False,
+    )
+    assert result.successful(), result.traceback
+    # emma's mail hit the lock twice and went out on the third try; nobody was mailed twice.
+    assert LockedTwiceBackend.calls == 4
+    assert sorted(m.to[0] for m in mail.outbox) == ["dpo@example.com", "emma@example.com"]
+    assert SentNotification.objects.filter(key__startswith="check:10:", sent_at__isnull=False).count() == 2
+
+
+def test_the_mail_task_retries_a_busy_database_with_backoff():
+    from django.db import OperationalError
+
+    from portal.tasks import send_notification_task
+
+    assert OperationalError in send_notification_task.autoretry_for
+    assert send_notification_task.retry_backoff and send_notification_task.max_retries >= 5

@@ -76,3 +76,14 @@ def test_demo_assets_are_created_through_the_service_and_audited():
     created = AuditEvent.objects.filter(action="portal.asset.created")
     assert sorted(created.values_list("target_repr", flat=True)) == sorted(a["name"] for a in demo.ASSETS)
     assert set(created.values_list("actor_repr", flat=True)) == {"adam"}
+
+
+def test_seed_demo_refuses_production_and_creates_nobody(tmp_path):
+    from portal.tests.test_settings import PRODUCTION, manage
+
+    database = tmp_path / "prod.sqlite3"
+    result = manage("seed_demo", **{**PRODUCTION, "DATABASE_URL": f"sqlite:///{database}"})
+    assert result.returncode != 0
+    assert "refuses to run with DJANGO_ENV=production" in result.stderr
+    assert demo.DEMO_PASSWORD not in result.stdout + result.stderr
+    assert not database.exists()  # it stopped before touching the database

@@ -85,3 +85,19 @@ def test_production_with_debug_on_fails_the_deployment_checks():
 def test_development_starts_with_no_settings_at_all():
     result = manage("check")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_immediate_writes(tmp_path):
+    # The web process and the Celery worker write at once: readers must not block on a writer,
+    # and a second writer waits for the lock (BEGIN IMMEDIATE) instead of failing mid-transaction.
+    database = tmp_path / "wal.sqlite3"
+    probe = (
+        "from django.db import connection\n"
+        "c = connection.cursor()\n"
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0], c.execute('PRAGMA busy_timeout').fetchone()[0],"
+        " c.execute('PRAGMA synchronous').fetchone()[0], connection.transaction_mode)\n"
+    )
+    result = manage("shell", "-c", probe, DATABASE_URL=f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    # synchronous 1 is NORMAL: safe with WAL, and far fewer fsyncs than FULL.
+    assert result.stdout.splitlines()[-1].split() == ["wal", "20000", "1", "IMMEDIATE"]

@@ -2,7 +2,7 @@ from importlib import import_module
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import module_has_submodule
 
@@ -12,8 +12,16 @@ from portal import demo
 class Command(BaseCommand):
     help = "Load the demo organisation (idempotent: running it twice creates nothing twice)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        if settings.DJANGO_ENV == "production":
+            # The demo users (a superuser among them) share a password printed in the README.
+            raise CommandError(
+                "seed_demo refuses to run with DJANGO_ENV=production: its users share the published demo password."
+            )
+        self.seed()
+
+    @transaction.atomic
+    def seed(self):
         context = {"people": demo.seed_people()}
         context["assets"] = demo.seed_assets(context["people"])
         # Each app that has a ``demo`` module adds its part: requests, grants, cases.
