@@ -10,8 +10,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
-# Reinstall only when the requirements change.
+# Reinstall only when the locked requirements change.
 STAMP := $(VENV)/.installed
+LOCKS := requirements.lock requirements-dev.lock
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
@@ -19,12 +22,14 @@ BENCH_ARGS ?=
 SCHEDULER := django_celery_beat.schedulers:DatabaseScheduler
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench run-worker run-beat
+.PHONY: help install lock demo test lint typecheck bench run-worker run-beat
 
 help:
 	@echo "make demo        install, migrate, load the demo organisation, serve http://$(HOST):$(PORT) with a worker and beat"
 	@echo "make test        run the test suite (PYTEST_ARGS='-k asset' to narrow it)"
-	@echo "make lint        ruff check and ruff format --check"
+	@echo "make lint        ruff check, ruff format --check, import contracts (lint-imports), make typecheck"
+	@echo "make typecheck   mypy (django-stubs) on the services and selectors"
+	@echo "make lock        recompile requirements*.lock (with hashes) after changing requirements*.txt"
 	@echo "make bench       run the benchmarks (BENCH_ARGS to pass options)"
 	@echo "make run-worker  a Celery worker (production style, settings from the environment)"
 	@echo "make run-beat    Celery beat with the database scheduler (one per installation)"
@@ -33,11 +38,17 @@ $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+# Exactly what the lock names, each file checked against its hash.
+$(STAMP): $(LOCKS) | $(PY)
+	$(PY) -m pip install --disable-pip-version-check --quiet --require-hashes -r requirements-dev.lock
 	@touch $@
 
 install: $(STAMP)
+
+# The runtime lock first; the dev lock is held to the same versions (-c).
+lock: $(STAMP)
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
 
 # The worker runs with embedded beat and the solo pool: the filesystem broker
 # and a small machine need no more. Stopping the server (Ctrl-C) stops it too.
@@ -75,6 +86,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	@$(MAKE) --no-print-directory typecheck
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)

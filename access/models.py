@@ -23,7 +23,7 @@ class Scope(models.TextChoices):
 
 
 # The guardian permission on the asset that a grant of each scope carries.
-SCOPE_PERMISSION = {
+SCOPE_PERMISSION: dict[str, str] = {
     Scope.USE: "portal.use_dataasset",
     Scope.EXPORT: "portal.export_dataasset",
     Scope.ADMIN: "portal.admin_dataasset",

@@ -10,11 +10,10 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django_filters.widgets import BooleanWidget
 
 from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
 from portal import permissions
-from portal.errors import NotFound
+from portal.params import BoolFilter
 from portal.selectors import IdFilter, assets_reviewable_by, is_id
 
 
@@ -28,13 +27,6 @@ def _visible(user, qs: QuerySet, view_perm: str, owner_field: str) -> QuerySet:
     if permissions.has(user, view_perm):
         return qs
     return qs.filter(Q(**{owner_field: user}) | Q(asset__in=_reviewed_assets(user)))
-
-
-def _get(qs: QuerySet, pk):
-    obj = qs.filter(pk=pk).first() if is_id(pk) else None
-    if obj is None:
-        raise NotFound()
-    return obj
 
 
 # --- Requests ---------------------------------------------------------------
@@ -53,11 +45,9 @@ class RequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=AccessRequest.Status.choices)
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     asset = IdFilter(field_name="asset_id")
-    # BooleanWidget: the spec's ``?reviewable=1`` (the default NullBooleanSelect reads "1" as "unknown").
-    mine = django_filters.BooleanFilter(method="filter_mine", label="Only my requests", widget=BooleanWidget())
-    reviewable = django_filters.BooleanFilter(
-        method="filter_reviewable", label="Only requests I may decide", widget=BooleanWidget()
-    )
+    # BoolFilter: the spec's ``?reviewable=1`` (django-filter's default reads "1" as "unknown").
+    mine = BoolFilter(method="filter_mine", label="Only my requests")
+    reviewable = BoolFilter(method="filter_reviewable", label="Only requests I may decide")
 
     class Meta:
         model = AccessRequest
@@ -78,7 +68,9 @@ def request_list(*, user, filters=None) -> QuerySet[AccessRequest]:
 
 def request_get(*, user, pk) -> AccessRequest:
     qs = _visible(user, AccessRequest.objects.all(), "access.view_accessrequest", "requester")
-    return _get(qs.select_related("requester", "asset", "grant").prefetch_related("decisions__reviewer"), pk)
+    return permissions.get_visible(
+        qs.select_related("requester", "asset", "grant").prefetch_related("decisions__reviewer"), pk
+    )
 
 
 def review_queue(*, user) -> QuerySet[AccessRequest]:
@@ -96,7 +88,7 @@ class GrantFilter(django_filters.FilterSet):
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     origin = django_filters.ChoiceFilter(choices=Grant.Origin.choices)
     asset = IdFilter(field_name="asset_id")
-    awaiting_review = django_filters.BooleanFilter(method="filter_awaiting_review", widget=BooleanWidget())
+    awaiting_review = BoolFilter(method="filter_awaiting_review")
 
     class Meta:
         model = Grant
@@ -136,7 +128,7 @@ def grant_list(*, user, filters=None) -> QuerySet[Grant]:
 
 def grant_get(*, user, pk) -> Grant:
     qs = _visible(user, Grant.objects.all(), "access.view_grant", "user")
-    return _get(qs.select_related("user", "asset", "revoked_by", "reviewed_by", "request"), pk)
+    return permissions.get_visible(qs.select_related("user", "asset", "revoked_by", "reviewed_by", "request"), pk)
 
 
 def break_glass_queue(*, user) -> QuerySet[Grant]:

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
@@ -23,16 +22,7 @@ from access.models import AccessRequest, Decision, Grant
 from portal import audit, permissions
 from portal import selectors as portal_selectors
 from portal.errors import Conflict, ValidationError
-from portal.web import PortalViewMixin, apply_to_form
-
-
-def _next_or(request, fallback: str):
-    """Where to go after an action: the form's ``next`` if it is on this site, else ``fallback``."""
-    target = request.POST.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
-
+from portal.web import PortalViewMixin, apply_to_form, back, query_bool
 
 # What each audit action reads as on a page; unknown actions show as recorded.
 ACTION_LABELS = {
@@ -77,7 +67,7 @@ class RequestListView(PortalViewMixin, ListView):
             **context,
             "statuses": AccessRequest.Status.choices,
             "chosen": self.request.GET.getlist("status"),
-            "mine": self.request.GET.get("mine") == "true",
+            "mine": query_bool(self.request, "mine"),
             "sees_others": panels.sees_others(self.request.user, "access.view_accessrequest"),
         }
 
@@ -187,7 +177,7 @@ class RequestActionView(PortalViewMixin, View):
         req = selectors.request_get(user=request.user, pk=pk)
         message = self.perform(req)
         messages.success(request, message)
-        return _next_or(request, req.get_absolute_url())
+        return back(request, req.get_absolute_url(), referer=False)
 
     def comment(self) -> str:
         form = DecisionForm(self.request.POST)
@@ -316,7 +306,7 @@ class GrantActionView(PortalViewMixin, View):
                 apply_to_form(form, exc)
             else:
                 messages.success(request, message)
-                return _next_or(request, grant.get_absolute_url())
+                return back(request, grant.get_absolute_url(), referer=False)
         context = grant_page_context(request, grant, **{self.form_name: form})
         # Keep where the user came from (the queue), so fixing the form leads back there.
         context["next"] = request.POST.get("next", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
@@ -11,7 +12,7 @@ class DomainError(Exception):
     status, code = 400, "invalid"
     default_message = "The request is invalid."
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, list[str] | str] | None = None):
+    def __init__(self, message: str | None = None, *, fields: Mapping[str, list[str] | str] | None = None):
         self.message = message or self.default_message
         # Per-field messages, always as lists so clients can rely on one shape.
         self.fields = {k: v if isinstance(v, list) else [v] for k, v in (fields or {}).items()}

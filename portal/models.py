@@ -52,7 +52,7 @@ class Sensitivity(models.TextChoices):
 
 
 # Longest grant an asset of each sensitivity allows unless its owners choose less.
-DEFAULT_MAX_GRANT_DAYS = {
+DEFAULT_MAX_GRANT_DAYS: dict[str, int] = {
     Sensitivity.PUBLIC: 365,
     Sensitivity.INTERNAL: 180,
     Sensitivity.CONFIDENTIAL: 90,

@@ -9,21 +9,47 @@ Two kinds of right, both answered here:
   ``accept_global_perms`` is on: a global permission means "on every object".
 
 Services call :func:`require` (403), selectors call :func:`visible` (filter)
-and :func:`get_visible` (404 for missing and invisible alike).
+and :func:`get_visible` (404 for missing and invisible alike). Jobs that change
+many rights at once use the set-based :func:`assign_many`, :func:`remove_many`
+and :func:`remove_carried` (one statement per batch, on the direct tables);
+lists that show who holds a right use :func:`prefetch_holders`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+from typing import TypeVar, cast
+
 from django.contrib.auth.models import Permission
-from django.db.models import Model, QuerySet
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, ForeignObjectRel, Model, OuterRef, Prefetch, Q, QuerySet
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from guardian.shortcuts import assign_perm, get_objects_for_user, get_users_with_perms, remove_perm
 
 from portal.errors import Forbidden, NotFound
 from portal.models import ACCESS_ADMINS, AUDITORS, PRIVACY_OFFICERS
 
+M = TypeVar("M", bound=Model)
 
-def _codename(perm: str) -> str:
-    return perm.split(".", 1)[1]
+# A right given or taken in bulk: (user id, object id, "app_label.codename").
+Row = tuple[int, int, str]
+
+# Rows per INSERT or DELETE in the bulk helpers (SQLite allows 32,766 parameters in one statement).
+BATCH = 1000
+
+
+def split(perm: str) -> tuple[str, str]:
+    """``"portal.use_dataasset"`` → ``("portal", "use_dataasset")``: the one place a permission name is parsed."""
+    app_label, _, codename = perm.partition(".")
+    if not app_label or not codename:
+        raise ValueError(f"A permission is named 'app_label.codename', not {perm!r}.")
+    return app_label, codename
+
+
+def codename(perm: str) -> str:
+    return split(perm)[1]
 
 
 def has(user, perm: str, obj: Model | None = None) -> bool:
@@ -47,9 +73,17 @@ def visible(user, perm: str | list[str], qs: QuerySet, *, any_perm: bool = True)
     return get_objects_for_user(user, perm, klass=qs, any_perm=any_perm, accept_global_perms=True, with_superuser=True)
 
 
-def get_visible(user, perm: str | list[str], qs: QuerySet, **lookup) -> Model:
-    """One object the user may see, or :class:`NotFound` whether it is missing or hidden."""
-    obj = visible(user, perm, qs).filter(**lookup).first()
+def get_visible(qs: QuerySet[M], pk, *, user=None, perm: str | list[str] | None = None) -> M:
+    """The object ``pk`` of ``qs``, or :class:`NotFound` whether it is missing, hidden or not an id at all.
+
+    ``qs`` is what the caller's selector already narrowed to the user's view; with
+    ``user`` and ``perm`` it is narrowed here through :func:`visible` as well.
+    """
+    from portal.selectors import is_id  # portal.selectors imports this module
+
+    if user is not None and perm is not None:
+        qs = visible(user, perm, qs)
+    obj = qs.filter(pk=pk).first() if is_id(pk) else None
     if obj is None:
         raise NotFound()
     return obj
@@ -66,19 +100,126 @@ def remove(perm: str, who, obj: Model) -> None:
 
 def holders(perm: str, obj: Model) -> QuerySet:
     """Users holding ``perm`` directly on ``obj`` (not through a role)."""
-    return get_users_with_perms(obj, only_with_perms_in=[_codename(perm)], with_group_users=True)
+    # Without attach_perms guardian answers a queryset of users, not a dict.
+    return cast(QuerySet, get_users_with_perms(obj, only_with_perms_in=[codename(perm)], with_group_users=True))
 
 
-def object_permission_model(obj_or_model, *, group: bool = False):
-    """The direct foreign-key permission table for a model, for set-based jobs."""
-    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+def prefetch_holders(qs: QuerySet[M], perm: str, *, to_attr: str) -> QuerySet[M]:
+    """``qs`` with the users holding ``perm`` directly on each object, in one query for the whole page.
 
-    return get_group_obj_perms_model(obj_or_model) if group else get_user_obj_perms_model(obj_or_model)
+    Each object gets ``to_attr``: a list of permission rows, each with its ``user`` loaded.
+    """
+    relation = _direct_relation(qs.model, UserObjectPermissionBase)
+    app_label, name = split(perm)
+    rows = relation.related_model._default_manager.filter(
+        permission__content_type__app_label=app_label, permission__codename=name
+    )
+    accessor = relation.get_accessor_name()
+    if accessor is None:
+        raise ImproperlyConfigured(f"{relation} has no reverse accessor.")
+    return qs.prefetch_related(Prefetch(accessor, queryset=rows.select_related("user"), to_attr=to_attr))
+
+
+def _direct_relation(model: type[Model], base: type) -> ForeignObjectRel:
+    # Found from the model's relations, without a query: building a queryset
+    # (e.g. for the API schema) must not touch the database.
+    for relation in model._meta.related_objects:
+        if relation.field.name == "content_object" and issubclass(relation.related_model, base):
+            return relation
+    raise ImproperlyConfigured(f"{model.__name__} has no direct {base.__name__} table (STYLE.md §4).")
+
+
+def object_permission_model(obj_or_model, *, group: bool = False) -> type[Model]:
+    """The direct foreign-key permission table for a model (tests and the helpers below)."""
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    return _direct_relation(model, GroupObjectPermissionBase if group else UserObjectPermissionBase).related_model
+
+
+def user_table(model: type[Model]) -> str:
+    """The database table of ``model``'s direct user-permission rows, for a job's own set-based SQL.
+
+    Its columns: ``user_id``, ``permission_id``, ``content_object_id``.
+    """
+    return object_permission_model(model)._meta.db_table
 
 
 def permission(perm: str) -> Permission:
-    app_label, codename = perm.split(".", 1)
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    app_label, name = split(perm)
+    return Permission.objects.get(content_type__app_label=app_label, codename=name)
+
+
+def permission_ids(perms: Iterable[str]) -> dict[str, int]:
+    """The ``auth_permission`` id of each named permission, in one query."""
+    wanted = {split(p): p for p in perms}
+    if not wanted:
+        return {}
+    match = reduce(or_, (Q(content_type__app_label=a, codename=c) for a, c in wanted))
+    rows = Permission.objects.filter(match).values_list("content_type__app_label", "codename", "pk")
+    found = {wanted[(a, c)]: pk for a, c, pk in rows}
+    missing = set(wanted.values()) - set(found)
+    if missing:
+        raise Permission.DoesNotExist(f"No such permission: {', '.join(sorted(missing))}.")
+    return found
+
+
+def held_rows(model: type[Model], perms: Iterable[str]) -> Iterable[Row]:
+    """Every direct user right of the named kinds on objects of ``model``, streamed (for drift checks)."""
+    by_id = {pk: perm for perm, pk in permission_ids(perms).items()}
+    rows = object_permission_model(model)._default_manager.filter(permission_id__in=by_id)
+    for user_id, obj_id, perm_id in rows.values_list("user_id", "content_object_id", "permission_id").iterator():
+        yield user_id, obj_id, by_id[perm_id]
+
+
+def _batches(rows: Iterable[Row]) -> Iterable[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def assign_many(model: type[Model], rows: Iterable[Row]) -> int:
+    """Give many users rights on many objects of ``model``: bulk INSERTs, rows already held are kept.
+
+    Returns the number of rows sent (those already held included).
+    """
+    table = object_permission_model(model)
+    rows = list(rows)
+    ids = permission_ids({perm for _, _, perm in rows})
+    table._default_manager.bulk_create(
+        [table(user_id=u, content_object_id=o, permission_id=ids[p]) for u, o, p in rows],
+        batch_size=BATCH,
+        ignore_conflicts=True,
+    )
+    return len(rows)
+
+
+def remove_many(model: type[Model], rows: Iterable[Row]) -> int:
+    """Take many rights on objects of ``model`` away: one DELETE per batch of rows. Returns rows deleted."""
+    table = object_permission_model(model)
+    rows = list(rows)
+    ids = permission_ids({perm for _, _, perm in rows})
+    deleted = 0
+    for batch in _batches(rows):
+        match = reduce(or_, (Q(user_id=u, content_object_id=o, permission_id=ids[p]) for u, o, p in batch))
+        deleted += table._default_manager.filter(match).delete()[0]
+    return deleted
+
+
+def remove_carried(model: type[Model], source: QuerySet, *, user: str, obj: str, permission_id: str) -> int:
+    """Delete, in ONE statement, the rights on ``model`` that the rows of ``source`` carried.
+
+    ``user``, ``obj`` and ``permission_id`` name the fields (or annotations) of
+    ``source`` that hold each right's user id, object id and permission id, e.g.
+    the ended grants of a batch. Returns the number of rows deleted.
+    """
+    carried = source.filter(**{user: OuterRef("user_id"), obj: OuterRef("content_object_id")}).filter(
+        **{permission_id: OuterRef("permission_id")}
+    )
+    return object_permission_model(model)._default_manager.filter(Exists(carried)).delete()[0]
 
 
 def in_role(user, *groups: str) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.contrib.auth.management import create_permissions
 
+from portal.permissions import split
+
 
 def grant_role_permissions(apps, mapping: dict[str, list[str]]) -> None:
     # Django creates permissions after the last migration (post_migrate);
@@ -22,7 +24,7 @@ def grant_role_permissions(apps, mapping: dict[str, list[str]]) -> None:
     for group_name, perms in mapping.items():
         group, _ = Group.objects.get_or_create(name=group_name)
         for perm in perms:
-            app_label, codename = perm.split(".", 1)
+            app_label, codename = split(perm)
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
@@ -34,5 +36,5 @@ def revoke_role_permissions(apps, mapping: dict[str, list[str]]) -> None:
         if group is None:
             continue
         for perm in perms:
-            app_label, codename = perm.split(".", 1)
+            app_label, codename = split(perm)
             group.permissions.remove(*Permission.objects.filter(content_type__app_label=app_label, codename=codename))

@@ -3,17 +3,18 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from portal import permissions
 from portal.errors import NotFound
 from portal.models import AuditEvent, DataAsset, DataAssetUserObjectPermission, Sensitivity
+from portal.params import BoolFilter
 
 
 class AssetFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices)
-    holds_personal_data = django_filters.BooleanFilter()
+    holds_personal_data = BoolFilter()
 
     class Meta:
         model = DataAsset
@@ -56,8 +57,7 @@ class IdFilter(django_filters.Filter):
 
 def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:
     # Reviewers are users holding review_dataasset on the asset; one prefetch for the page.
-    perms = DataAssetUserObjectPermission.objects.filter(permission__codename="review_dataasset").select_related("user")
-    return qs.prefetch_related(Prefetch("dataassetuserobjectpermission_set", queryset=perms, to_attr="review_perms"))
+    return permissions.prefetch_holders(qs, "portal.review_dataasset", to_attr="review_perms")
 
 
 def asset_reviewers(asset: DataAsset) -> list:
@@ -81,10 +81,7 @@ def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> Qu
 
 
 def asset_get(*, user, pk) -> DataAsset:
-    asset = asset_list(user=user).filter(pk=pk).first() if is_id(pk) else None
-    if asset is None:
-        raise NotFound()
-    return asset
+    return permissions.get_visible(asset_list(user=user), pk)
 
 
 def assets_reviewable_by(user) -> QuerySet[DataAsset]:

@@ -8,7 +8,7 @@ from django.db import transaction
 from portal import audit, permissions
 from portal.errors import ValidationError, conflict_on_constraint
 from portal.limits import length_errors
-from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity
+from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, Sensitivity, User
 
 ASSET_FIELDS = (
     "name",
@@ -50,15 +50,14 @@ def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, li
         raise ValidationError(fields={"reviewers": f"No active user with id {', '.join(map(str, unknown))}."})
     current = {u.pk: u for u in permissions.holders("portal.review_dataasset", asset)}
     wanted = {u.pk: u for u in users}
-    for pk in wanted.keys() - current.keys():
-        permissions.assign("portal.review_dataasset", wanted[pk], asset)
-    for pk in current.keys() - wanted.keys():
-        permissions.remove("portal.review_dataasset", current[pk], asset)
-    return {"added": sorted(wanted.keys() - current.keys()), "removed": sorted(current.keys() - wanted.keys())}
+    added, removed = sorted(wanted.keys() - current.keys()), sorted(current.keys() - wanted.keys())
+    permissions.assign_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in added])
+    permissions.remove_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in removed])
+    return {"added": added, "removed": removed}
 
 
 @transaction.atomic
-def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> DataAsset:
+def asset_create(*, actor: User, reviewers: list[int] | None = None, **fields) -> DataAsset:
     permissions.require(actor, "portal.add_dataasset", message="Only access admins create data assets.")
     asset = DataAsset(**{k: v for k, v in fields.items() if k in ASSET_FIELDS})
     if not asset.max_grant_days:
@@ -76,7 +75,7 @@ def asset_create(*, actor, reviewers: list[int] | None = None, **fields) -> Data
 
 
 @transaction.atomic
-def asset_update(*, actor, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
+def asset_update(*, actor: User, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
     asset = DataAsset.objects.select_for_update().get(pk=asset.pk)
     permissions.require(actor, "portal.admin_dataasset", asset, "You do not administer this asset.")
     changed = {}

@@ -9,7 +9,7 @@ from portal import offboarding, panels, permissions, selectors
 from portal.errors import ValidationError
 from portal.forms import ReasonForm
 from portal.models import Sensitivity
-from portal.web import PortalViewMixin, apply_to_form
+from portal.web import PortalViewMixin, apply_to_form, query_bool
 
 
 class DashboardView(PortalViewMixin, TemplateView):
@@ -25,15 +25,15 @@ class AssetListView(PortalViewMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        usable = self.request.GET.get("usable") == "1"
-        return selectors.asset_list(user=self.request.user, filters=self.request.GET, usable=usable)
+        self.usable = query_bool(self.request, "usable")
+        return selectors.asset_list(user=self.request.user, filters=self.request.GET, usable=self.usable)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             sensitivities=Sensitivity.choices,
             q=self.request.GET.get("q", ""),
             chosen=self.request.GET.getlist("sensitivity"),
-            usable=self.request.GET.get("usable") == "1",
+            usable=self.usable,
             **kwargs,
         )
 

@@ -13,6 +13,7 @@ from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from portal.errors import DomainError, Forbidden, NotFound
+from portal.params import BOOL_HELP, parse_bool
 
 RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
@@ -26,11 +27,22 @@ def apply_to_form(form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
-def back(request, fallback: str = "dashboard"):
-    target = request.POST.get("next") or request.headers.get("referer")
+def back(request, fallback: str = "dashboard", *, referer: bool = True):
+    """Where to go after an action: the form's ``next``, else (with ``referer``) the page the user came from,
+    else ``fallback`` (a URL, a URL name or an object); only ever a page of this site."""
+    target = request.POST.get("next") or (request.headers.get("referer") if referer else None)
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         return redirect(target)
     return redirect(fallback)
+
+
+def query_bool(request, name: str, default: bool = False) -> bool:
+    """A yes/no query parameter on a page; a malformed one is a message and counts as ``default``."""
+    try:
+        return parse_bool(request.GET.get(name), name=name, default=default)
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} {BOOL_HELP}")
+        return default
 
 
 class PortalViewMixin(LoginRequiredMixin):

@@ -35,7 +35,8 @@ from access.api.serializers import (
 from access.models import AccessRequest, Grant, Scope
 from portal import offboarding, permissions
 from portal.api.permissions import IsActiveUser
-from portal.errors import NotFound, ValidationError
+from portal.errors import NotFound
+from portal.params import check_filters
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input: `errors` names each field."),
@@ -52,16 +53,6 @@ def _valid(data, serializer_class) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _filters(params, filterset_class):
-    """The list's query parameters, refused with 400 when malformed rather than silently ignored."""
-    filterset = filterset_class(params, queryset=filterset_class._meta.model.objects.none())
-    if not filterset.is_valid():
-        raise ValidationError(
-            "Some filters are not valid.", fields={k: [str(m) for m in v] for k, v in filterset.errors.items()}
-        )
-    return params
 
 
 def _choices(choices) -> list[str]:
@@ -93,7 +84,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     queryset = AccessRequest.objects.none()  # for the schema; get_queryset is what runs
 
     def get_queryset(self):
-        filters = _filters(self.request.query_params, selectors.RequestFilter)
+        filters = check_filters(self.request.query_params, selectors.RequestFilter)
         return selectors.request_list(user=self.request.user, filters=filters)
 
     def get_object(self):
@@ -178,7 +169,7 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     queryset = Grant.objects.none()  # for the schema; get_queryset is what runs
 
     def get_queryset(self):
-        filters = _filters(self.request.query_params, selectors.GrantFilter)
+        filters = check_filters(self.request.query_params, selectors.GrantFilter)
         return selectors.grant_list(user=self.request.user, filters=filters)
 
     def get_object(self):

@@ -16,10 +16,10 @@ from access.models import (
     Scope,
 )
 from access.services.grants import active_grant_filter, grant_issue, revoke_locked
-from portal import audit, notifications, offboarding, permissions
+from portal import audit, jobs, notifications, offboarding, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.limits import too_long
-from portal.models import PRIVACY_OFFICERS, DataAsset
+from portal.models import PRIVACY_OFFICERS, DataAsset, User
 
 
 def _reviewers_and_officers(asset: DataAsset) -> list:
@@ -28,7 +28,9 @@ def _reviewers_and_officers(asset: DataAsset) -> list:
 
 
 @transaction.atomic
-def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS):
+def break_glass_open(
+    *, actor: User, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS
+):
     """Immediate access for at most four hours; reviewers and privacy officers are told at once."""
     offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = {}
@@ -74,7 +76,7 @@ def break_glass_open(*, actor, asset: DataAsset, scope: str, justification: str,
 
 
 @transaction.atomic
-def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "") -> Grant:
+def break_glass_review(*, actor: User, grant: Grant, justified: bool, comment: str = "") -> Grant:
     """The after-the-fact review. An unjustified use ends the access at once if it still runs."""
     grant = Grant.objects.select_for_update(of=("self",)).select_related("asset", "user").get(pk=grant.pk)
     if not grant.is_break_glass:
@@ -104,30 +106,25 @@ def break_glass_review(*, actor, grant: Grant, justified: bool, comment: str = "
     return grant
 
 
-def break_glass_escalate(*, now=None) -> int:
+def break_glass_escalate(*, now=None, batch_size: int = jobs.BATCH_SIZE) -> int:
     """Tell the privacy officers about every break-glass review that is overdue (periodic job)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        overdue = list(
-            Grant.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                origin=Grant.Origin.BREAK_GLASS,
-                reviewed_at__isnull=True,
-                review_due_at__lte=now,
-                review_escalated_at__isnull=True,
-            )
-            .select_related("user", "asset")
-        )
-        if not overdue:
-            return 0
-        Grant.objects.filter(pk__in=[g.pk for g in overdue]).update(review_escalated_at=now)
-        audit.record(actor=None, action="access.break_glass.escalated", details={"grants": [g.pk for g in overdue]})
+    overdue = Grant.objects.filter(
+        origin=Grant.Origin.BREAK_GLASS,
+        reviewed_at__isnull=True,
+        review_due_at__lte=now,
+        review_escalated_at__isnull=True,
+    ).select_related("user", "asset")
+
+    def escalate(batch: list[Grant]) -> None:
+        audit.record(actor=None, action="access.break_glass.escalated", details={"grants": [g.pk for g in batch]})
         officers = list(permissions.role_members(PRIVACY_OFFICERS))
-        for grant in overdue:
+        for grant in batch:
             notifications.notify(
                 key=f"access-break-glass-overdue:{grant.pk}",
                 to=officers,
                 template="access/break_glass_overdue",
                 context=mail.grant_context(grant),
             )
-    return len(overdue)
+
+    return jobs.run_batches(due=overdue, stamp={"review_escalated_at": now}, effect=escalate, batch_size=batch_size)

@@ -2,23 +2,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth.models import Permission
 from django.db import connection, transaction
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from access import mail, policy
 from access.models import EXPIRY_WARNING_DAYS, MAX_COMMENT, SCOPE_PERMISSION, Grant, GrantExtension
-from portal import audit, notifications, offboarding, permissions
+from portal import audit, jobs, notifications, offboarding, permissions
 from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
 from portal.limits import too_long
-from portal.models import DataAsset
+from portal.models import DataAsset, User
 
 
 def grant_issue(
     *,
-    actor,
-    user,
+    actor: User,
+    user: User,
     asset: DataAsset,
     scope: str,
     days: int,
@@ -106,9 +105,8 @@ def grant_issue(
 
 def _permission_ids() -> dict[str, int]:
     """The ``auth_permission`` id each scope's grant carries, in one query."""
-    codenames = {perm.split(".", 1)[1]: scope for scope, perm in SCOPE_PERMISSION.items()}
-    rows = Permission.objects.filter(content_type__app_label="portal", codename__in=codenames)
-    return {codenames[codename]: pk for pk, codename in rows.values_list("pk", "codename")}
+    ids = permissions.permission_ids(SCOPE_PERMISSION.values())
+    return {scope: ids[perm] for scope, perm in SCOPE_PERMISSION.items()}
 
 
 def _carried_permission(permission_ids: dict[str, int]) -> Case:
@@ -118,15 +116,13 @@ def _carried_permission(permission_ids: dict[str, int]) -> Case:
 
 def _remove_permissions(grant_ids: list[int], permission_ids: dict[str, int] | None = None) -> int:
     """Delete the guardian rows that the given (now ended) grants carried: one DELETE."""
-    carried_by = (
-        Grant.objects.filter(pk__in=grant_ids, user_id=OuterRef("user_id"), asset_id=OuterRef("content_object_id"))
-        .annotate(carried=_carried_permission(permission_ids or _permission_ids()))
-        .filter(carried=OuterRef("permission_id"))
+    ended = Grant.objects.filter(pk__in=grant_ids).annotate(
+        carried=_carried_permission(permission_ids or _permission_ids())
     )
-    return permissions.object_permission_model(DataAsset).objects.filter(Exists(carried_by)).delete()[0]
+    return permissions.remove_carried(DataAsset, ended, user="user_id", obj="asset_id", permission_id="carried")
 
 
-def _end(grants: list[Grant], *, status: str, actor, reason: str, action: str, now) -> None:
+def _end(grants: list[Grant], *, status: str, actor: User, reason: str, action: str, now) -> None:
     """End ``grants`` (locked, active) in one UPDATE, remove their permissions and audit each."""
     ids = [g.pk for g in grants]
     Grant.objects.filter(pk__in=ids).update(
@@ -143,7 +139,7 @@ def _end(grants: list[Grant], *, status: str, actor, reason: str, action: str, n
 
 
 @transaction.atomic
-def grant_revoke(*, actor, grant: Grant, reason: str) -> Grant:
+def grant_revoke(*, actor: User, grant: Grant, reason: str) -> Grant:
     grant = Grant.objects.select_for_update(of=("self",)).select_related("asset", "user").get(pk=grant.pk)
     refusal = policy.revoke_refusal(actor, grant)
     if refusal:
@@ -157,7 +153,7 @@ def grant_revoke(*, actor, grant: Grant, reason: str) -> Grant:
     return revoke_locked(actor=actor, grant=grant, reason=reason.strip())
 
 
-def revoke_locked(*, actor, grant: Grant, reason: str) -> Grant:
+def revoke_locked(*, actor: User, grant: Grant, reason: str) -> Grant:
     """End an active grant the caller has locked and authorised; the grantee is told why.
 
     Shared with the break-glass review, whose reviewers (privacy officers among
@@ -183,7 +179,7 @@ def revoke_locked(*, actor, grant: Grant, reason: str) -> Grant:
 
 
 @transaction.atomic
-def grants_revoke_many(*, actor, grants, reason: str) -> int:
+def grants_revoke_many(*, actor: User, grants, reason: str) -> int:
     """Revoke several grants at once (the admin's bulk action): all of them, or none.
 
     Every grant is locked, authorised and checked before any is ended, so one
@@ -296,7 +292,7 @@ def _take_due_postgresql(*, now, after: int, limit: int, permission_ids: dict[st
     (user, permission, object) index of the permission table.
     """
     quote = connection.ops.quote_name
-    grants, perms = quote(Grant._meta.db_table), quote(permissions.object_permission_model(DataAsset)._meta.db_table)
+    grants, perms = quote(Grant._meta.db_table), quote(permissions.user_table(DataAsset))
     carried = " ".join("WHEN %s THEN %s" for _ in permission_ids)
     # Only quoted table names and placeholders are interpolated; every value is a parameter.
     sql = f"""
@@ -337,33 +333,31 @@ def _record_expired(ids: list[int], removed: int) -> None:
     )
 
 
-def grants_warn_expiring(*, now=None) -> int:
+def grants_warn_expiring(*, now=None, batch_size: int = jobs.BATCH_SIZE) -> int:
     """Tell grantees a week before their grant ends (periodic job; each grant warned once per expiry)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Grant.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                status=Grant.Status.ACTIVE,
-                expires_at__gt=now,
-                expires_at__lte=now + timedelta(days=EXPIRY_WARNING_DAYS),
-                expiry_warned_at__isnull=True,
-            )
-            .exclude(origin=Grant.Origin.BREAK_GLASS)
-            .select_related("user", "asset")
+    due = (
+        Grant.objects.filter(
+            status=Grant.Status.ACTIVE,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=EXPIRY_WARNING_DAYS),
+            expiry_warned_at__isnull=True,
         )
-        if not due:
-            return 0
-        Grant.objects.filter(pk__in=[g.pk for g in due]).update(expiry_warned_at=now)
-        audit.record(actor=None, action="access.grants.expiry_warned", details={"grants": [g.pk for g in due]})
-        for grant in due:
+        .exclude(origin=Grant.Origin.BREAK_GLASS)
+        .select_related("user", "asset")
+    )
+
+    def warn(batch: list[Grant]) -> None:
+        audit.record(actor=None, action="access.grants.expiry_warned", details={"grants": [g.pk for g in batch]})
+        for grant in batch:
             notifications.notify(
                 key=f"access-grant-expiring:{grant.pk}:{grant.expires_at:%Y%m%d%H%M}",
                 to=[grant.user],
                 template="access/grant_expiring",
                 context=mail.grant_context(grant),
             )
-    return len(due)
+
+    return jobs.run_batches(due=due, stamp={"expiry_warned_at": now}, effect=warn, batch_size=batch_size)
 
 
 def active_grant_filter(now=None) -> Q:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from access.models import SCOPE_PERMISSION, Grant
 from portal import audit, permissions
-from portal.models import DataAsset
+from portal.models import DataAsset, User
 
 
 @dataclass
@@ -24,30 +24,25 @@ class Drift:
 
 
 def _expected() -> set[tuple[int, int, str]]:
-    codename = {scope: perm.split(".", 1)[1] for scope, perm in SCOPE_PERMISSION.items()}
+    codename = {scope: permissions.codename(perm) for scope, perm in SCOPE_PERMISSION.items()}
     rows = Grant.objects.filter(status=Grant.Status.ACTIVE, expires_at__gt=timezone.now(), user__is_active=True)
     return {(u, a, codename[s]) for u, a, s in rows.values_list("user_id", "asset_id", "scope").iterator()}
 
 
 def _actual() -> set[tuple[int, int, str]]:
-    codenames = [perm.split(".", 1)[1] for perm in SCOPE_PERMISSION.values()]
-    rows = permissions.object_permission_model(DataAsset).objects.filter(permission__codename__in=codenames)
-    return set(rows.values_list("user_id", "content_object_id", "permission__codename").iterator())
+    held = permissions.held_rows(DataAsset, SCOPE_PERMISSION.values())
+    return {(u, a, permissions.codename(p)) for u, a, p in held}
 
 
-def reconcile_permissions(*, fix: bool = False, actor=None) -> Drift:
+def reconcile_permissions(*, fix: bool = False, actor: User | None = None) -> Drift:
     """Compare; with ``fix`` assign what is missing and remove what no active grant explains."""
     with transaction.atomic():
         expected, actual = _expected(), _actual()
         drift = Drift(missing=sorted(expected - actual), extra=sorted(actual - expected))
         if fix and not drift.clean:
-            model = permissions.object_permission_model(DataAsset)
-            perm_ids = {p.split(".", 1)[1]: permissions.permission(p).pk for p in SCOPE_PERMISSION.values()}
-            model.objects.bulk_create(
-                [model(user_id=u, content_object_id=a, permission_id=perm_ids[c]) for u, a, c in drift.missing]
-            )
-            for u, a, c in drift.extra:
-                model.objects.filter(user_id=u, content_object_id=a, permission_id=perm_ids[c]).delete()
+            perm = {permissions.codename(p): p for p in SCOPE_PERMISSION.values()}
+            permissions.assign_many(DataAsset, [(u, a, perm[c]) for u, a, c in drift.missing])
+            permissions.remove_many(DataAsset, [(u, a, perm[c]) for u, a, c in drift.extra])
             audit.record(
                 actor=actor,
                 action="access.permissions.reconciled",

@@ -16,10 +16,10 @@ from access.models import (
     Scope,
 )
 from access.services.grants import grant_issue
-from portal import audit, notifications, offboarding
+from portal import audit, jobs, notifications, offboarding
 from portal.errors import Conflict, Forbidden, ValidationError, conflict_on_constraint
-from portal.limits import too_long
-from portal.models import DataAsset
+from portal.limits import length_errors, too_long
+from portal.models import DataAsset, User
 
 
 def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days: int) -> dict[str, str]:
@@ -39,13 +39,12 @@ def _validate(*, asset: DataAsset, scope: str, justification: str, duration_days
 
 @transaction.atomic
 def request_create(
-    *, actor, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
+    *, actor: User, asset: DataAsset, scope: str, justification: str, duration_days: int, ticket: str = ""
 ) -> AccessRequest:
     """Ask for access. Reviewers of the asset (or the access admins) are told on commit."""
     offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = _validate(asset=asset, scope=scope, justification=justification, duration_days=duration_days)
-    if message := too_long(ticket, AccessRequest._meta.get_field("ticket").max_length):
-        errors["ticket"] = message
+    errors.update(length_errors(AccessRequest, {"ticket": ticket}))
     if errors:
         raise ValidationError(fields=errors)
     duplicate = AccessRequest.objects.filter(
@@ -96,7 +95,7 @@ def _lock(request: AccessRequest) -> AccessRequest:
     return AccessRequest.objects.select_for_update(of=("self",)).select_related("asset", "requester").get(pk=request.pk)
 
 
-def _require_decider(actor, request: AccessRequest) -> None:
+def _require_decider(actor: User, request: AccessRequest) -> None:
     refusal = policy.decide_refusal(actor, request)
     if refusal:
         raise Forbidden(refusal)
@@ -104,7 +103,7 @@ def _require_decider(actor, request: AccessRequest) -> None:
         raise Conflict(f"This request is already {request.get_status_display().lower()}.")
 
 
-def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) -> Decision:
+def _add_decision(*, actor: User, request: AccessRequest, outcome: str, comment: str) -> Decision:
     if message := too_long(comment, MAX_COMMENT):
         raise ValidationError(fields={"comment": message})
     try:
@@ -117,7 +116,7 @@ def _add_decision(*, actor, request: AccessRequest, outcome: str, comment: str) 
 
 
 @transaction.atomic
-def request_approve(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+def request_approve(*, actor: User, request: AccessRequest, comment: str = "") -> AccessRequest:
     """Record an approval; the last approval the policy needs issues (or extends) the grant."""
     request = _lock(request)
     _require_decider(actor, request)
@@ -153,7 +152,7 @@ def request_approve(*, actor, request: AccessRequest, comment: str = "") -> Acce
 
 
 @transaction.atomic
-def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessRequest:
+def request_deny(*, actor: User, request: AccessRequest, comment: str = "") -> AccessRequest:
     """Any one denial by someone who may decide ends the request."""
     request = _lock(request)
     _require_decider(actor, request)
@@ -166,7 +165,7 @@ def request_deny(*, actor, request: AccessRequest, comment: str = "") -> AccessR
 
 
 @transaction.atomic
-def request_cancel(*, actor, request: AccessRequest) -> AccessRequest:
+def request_cancel(*, actor: User, request: AccessRequest) -> AccessRequest:
     request = _lock(request)
     if actor.pk != request.requester_id:
         raise Forbidden("Only the requester may cancel a request.")
@@ -178,28 +177,21 @@ def request_cancel(*, actor, request: AccessRequest) -> AccessRequest:
     return request
 
 
-def requests_lapse(*, now=None, batch_size: int = 1000) -> int:
+def requests_lapse(*, now=None, batch_size: int = jobs.BATCH_SIZE) -> int:
     """Close requests nobody decided within 14 days (periodic job; idempotent, set-based)."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=LAPSE_AFTER_DAYS)
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=AccessRequest.Status.PENDING, created_at__lte=cutoff)
-                .select_related("requester", "asset")
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
-                return total
-            AccessRequest.objects.filter(pk__in=[r.pk for r in batch]).update(
-                status=AccessRequest.Status.LAPSED, decided_at=now
-            )
-            audit.record_many(
-                actor=None,
-                entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
-            )
-            for r in batch:
-                _tell_requester(r, "lapsed")
-            total += len(batch)
+    due = AccessRequest.objects.filter(status=AccessRequest.Status.PENDING, created_at__lte=cutoff).select_related(
+        "requester", "asset"
+    )
+
+    def lapse(batch: list[AccessRequest]) -> None:
+        audit.record_many(
+            actor=None,
+            entries=[audit.Entry("access.request.lapsed", r, {"after_days": LAPSE_AFTER_DAYS}) for r in batch],
+        )
+        for r in batch:
+            _tell_requester(r, "lapsed")
+
+    stamp = {"status": AccessRequest.Status.LAPSED, "decided_at": now}
+    return jobs.run_batches(due=due, stamp=stamp, effect=lapse, batch_size=batch_size)

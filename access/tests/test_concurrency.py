@@ -249,4 +249,20 @@ def test_two_identical_requests_at_once_leave_one_pending_request(repeat):
     assert "already have a pending request" in next(r for r in results if r.status_code == 409).json()["detail"]
     assert AccessRequest.objects.filter(requester=emma, asset=asset, status="pending").count() == 1
     assert AuditEvent.objects.filter(action="access.request.created").count() == 1
+
+
+def test_two_expiry_warning_runs_at_once_warn_each_grant_once(time_machine, mailoutbox):
+    """The job helper's SKIP LOCKED: a second run takes other rows, never the same one."""
+    time_machine.move_to(timezone.now(), tick=False)
+    asset = DataAssetFactory()
+    grants = [make_grant(UserFactory(username=f"user{i}"), asset, days=6) for i in range(20)]
+
+    results = race(
+        lambda: services.grants_warn_expiring(batch_size=3), lambda: services.grants_warn_expiring(batch_size=3)
+    )
+
+    assert sum(results) == len(grants), results
+    named = [pk for e in AuditEvent.objects.filter(action="access.grants.expiry_warned") for pk in e.details["grants"]]
+    assert sorted(named) == sorted(g.pk for g in grants)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(g.user.email for g in grants)
     assert audit.verify() is None

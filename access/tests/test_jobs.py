@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from access import services, tasks
+from access import mail, services, tasks
 from access.models import (
     BREAK_GLASS_REVIEW_HOURS,
     EXPIRY_WARNING_DAYS,
@@ -23,7 +23,7 @@ from access.models import (
 )
 from access.tests.factories import make_break_glass, make_grant
 from access.tests.test_services_audit import audit_chain_verifies  # noqa: F401
-from portal import permissions
+from portal import audit, jobs, notifications, permissions
 from portal.models import AuditEvent
 from portal.tests.factories import DataAssetFactory, UserFactory
 
@@ -314,3 +314,91 @@ def test_every_job_is_on_the_beat_schedule():
         "access.tasks.lapse_requests_task",
         "access.tasks.escalate_break_glass_task",
     } <= scheduled
+
+
+# --- The job helper (portal.jobs): every periodic job's loop ------------------------------
+
+
+def _due_for_warning():
+    return Grant.objects.filter(status=Grant.Status.ACTIVE, expiry_warned_at__isnull=True).select_related(
+        "user", "asset"
+    )
+
+
+def _warn(crash_in_batch: int | None = None):
+    """An effect as a job writes one: an audit event and a mail per row; optionally failing in one batch."""
+    batches: list[list[int]] = []
+
+    def effect(batch):
+        batches.append([g.pk for g in batch])
+        audit.record(actor=None, action="test.grants.warned", details={"grants": batches[-1]})
+        for grant in batch:
+            notifications.notify(
+                key=f"test-warned:{grant.pk}",
+                to=[grant.user],
+                template="access/grant_expiring",
+                context=mail.grant_context(grant),
+            )
+        if len(batches) == crash_in_batch:
+            raise RuntimeError("the worker died half-way")
+
+    return effect, batches
+
+
+def _run_warning(run_job, effect):
+    """The helper as a job calls it, in batches of two, run as the worker runs it."""
+    stamp = {"expiry_warned_at": timezone.now()}
+    return run_job(lambda: jobs.run_batches(due=_due_for_warning(), stamp=stamp, effect=effect, batch_size=2))
+
+
+def _five_grants(asset):
+    users = UserFactory.create_batch(5)
+    return [make_grant(user, asset, days=30) for user in users]
+
+
+def test_the_job_helper_run_twice_sends_each_mail_once(asset, clock, run_job, mailoutbox):
+    grants = _five_grants(asset)
+    effect, batches = _warn()
+
+    assert _run_warning(run_job, effect) == 5
+    assert _run_warning(run_job, effect) == 0
+
+    assert batches == [[g.pk for g in grants[:2]], [g.pk for g in grants[2:4]], [grants[4].pk]]
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(g.user.email for g in grants)
+    assert len(events("test.grants.warned")) == 3
+    assert not Grant.objects.filter(expiry_warned_at__isnull=True).exists()
+
+
+def test_the_job_helper_resumes_after_a_crash_mid_run(asset, clock, run_job, mailoutbox):
+    grants = _five_grants(asset)
+    crashing, _ = _warn(crash_in_batch=2)
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        _run_warning(run_job, crashing)
+
+    # Batch 1 is done: stamped, audited, mailed. Batch 2 rolled back whole: no stamp, no event, no mail.
+    stamped = set(Grant.objects.filter(expiry_warned_at__isnull=False).values_list("pk", flat=True))
+    assert stamped == {g.pk for g in grants[:2]}
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(g.user.email for g in grants[:2])
+    assert [e.details["grants"] for e in events("test.grants.warned")] == [[g.pk for g in grants[:2]]]
+
+    effect, batches = _warn()
+    clock.shift(timedelta(minutes=5))
+    assert _run_warning(run_job, effect) == 3
+
+    assert batches == [[g.pk for g in grants[2:4]], [grants[4].pk]]
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(g.user.email for g in grants), "nobody mailed twice"
+    assert not Grant.objects.filter(expiry_warned_at__isnull=True).exists()
+
+
+def test_the_expiry_warning_works_in_batches(asset, clock, run_job, mailoutbox):
+    grants = _five_grants(asset)
+    clock.move_to(grants[0].expires_at - timedelta(days=6))
+
+    assert run_job(lambda: services.grants_warn_expiring(batch_size=2)) == 5
+    assert run_job(lambda: services.grants_warn_expiring(batch_size=2)) == 0
+
+    named = [pk for event in events("access.grants.expiry_warned") for pk in event.details["grants"]]
+    assert sorted(named) == sorted(g.pk for g in grants)
+    assert len(events("access.grants.expiry_warned")) == 3
+    assert len(mailoutbox) == 5

@@ -50,7 +50,7 @@ def test_approval_assigns_the_permission_of_the_scope_and_nothing_more(employee,
     assert (grant.user, grant.asset, grant.scope, grant.status) == (employee, asset, scope, Grant.Status.ACTIVE)
     assert (grant.origin, grant.request) == (Grant.Origin.REQUEST, request)
     assert grant.expires_at == grant.granted_at + timedelta(days=30)
-    assert carried() == {("emma", asset.pk, SCOPE_PERMISSION[scope].split(".")[1])}
+    assert carried() == {("emma", asset.pk, permissions.codename(SCOPE_PERMISSION[scope]))}
     for other_scope, perm in SCOPE_PERMISSION.items():
         assert holds(employee, perm, asset) == (other_scope == scope)
     assert not holds(employee, SCOPE_PERMISSION[scope], DataAssetFactory())

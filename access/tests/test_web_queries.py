@@ -12,7 +12,7 @@ from django.utils import timezone
 from access.models import SCOPE_PERMISSION, AccessRequest, Decision, Grant
 from access.tests.factories import JUSTIFICATION
 from portal import permissions
-from portal.models import DataAsset, DataAssetUserObjectPermission
+from portal.models import DataAsset
 from portal.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,10 +23,7 @@ def bulk_assets(n, prefix, sensitivity="confidential", reviewer=None):
         DataAsset(name=f"{prefix} {i}", sensitivity=sensitivity, max_grant_days=90) for i in range(n)
     )
     if reviewer is not None:
-        review = permissions.permission("portal.review_dataasset")
-        DataAssetUserObjectPermission.objects.bulk_create(
-            DataAssetUserObjectPermission(permission=review, user=reviewer, content_object=a) for a in assets
-        )
+        permissions.assign_many(DataAsset, [(reviewer.pk, a.pk, "portal.review_dataasset") for a in assets])
     return assets
 
 
@@ -67,10 +64,7 @@ def bulk_grants(user, assets, *, origin="request", days=30):
         )
         for i, a in enumerate(assets)
     )
-    use = permissions.permission(SCOPE_PERMISSION["use"])
-    DataAssetUserObjectPermission.objects.bulk_create(
-        DataAssetUserObjectPermission(permission=use, user=user, content_object=a) for a in assets
-    )
+    permissions.assign_many(DataAsset, [(user.pk, a.pk, SCOPE_PERMISSION["use"]) for a in assets])
     return grants
 
 

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from portal import selectors, services, users
 from portal.api.serializers import AssetInputSerializer, AssetSerializer, TokenRequestSerializer, TokenSerializer
 from portal.errors import ValidationError
+from portal.params import check_filters, parse_bool
 
 
 class TokenView(APIView):
@@ -48,8 +49,9 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filter_backends: list = []  # the selector applies AssetFilter itself
 
     def get_queryset(self):
-        usable = self.request.query_params.get("usable") in {"1", "true", "yes"}
-        return selectors.asset_list(user=self.request.user, filters=self.request.query_params, usable=usable)
+        usable = parse_bool(self.request.query_params.get("usable"), name="usable")
+        filters = check_filters(self.request.query_params, selectors.AssetFilter)
+        return selectors.asset_list(user=self.request.user, filters=filters, usable=usable)
 
     def get_object(self):
         return selectors.asset_get(user=self.request.user, pk=self.kwargs["pk"])

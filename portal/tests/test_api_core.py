@@ -173,9 +173,7 @@ def test_asset_list_queries_do_not_grow(client_of, employee, reviewer, n, django
 
 def _catalogue(n, reviewer):
     assets = DataAsset.objects.bulk_create(DataAssetFactory.build_batch(n))
-    model = permissions.object_permission_model(DataAsset)
-    review = permissions.permission("portal.review_dataasset")
-    model.objects.bulk_create(model(user=reviewer, permission=review, content_object=a) for a in assets)
+    permissions.assign_many(DataAsset, [(reviewer.pk, a.pk, "portal.review_dataasset") for a in assets])
     return assets
 
 
@@ -330,13 +328,11 @@ def test_asset_pages_use_the_same_queries_at_10_and_1000_assets(web_of, employee
     with ?usable=1 also the user's and groups' global permissions (guardian). The dashboard's query
     count is tested with the panels that fill it (access/tests/test_web_queries.py).
     """
-    use = permissions.permission("portal.use_dataasset")
-    model = permissions.object_permission_model(DataAsset)
     web = web_of(employee)
 
     def grow_to(n):
         new = _catalogue(n - DataAsset.objects.count(), reviewer)
-        model.objects.bulk_create(model(user=employee, permission=use, content_object=a) for a in new)
+        permissions.assign_many(DataAsset, [(employee.pk, a.pk, "portal.use_dataasset") for a in new])
 
     def queries():
         with CaptureQueriesContext(connection) as context:
