@@ -17,13 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.api.serializers import AssetRefSerializer
-from access.api.views import DECISION_ERRORS, ERRORS, _choices, _filters, _valid
+from access.api.views import DECISION_ERRORS, ERRORS, _choices, _valid
 from access.campaigns import evidence, selectors, services
 from access.campaigns.models import MAX_COMMENT, Campaign, Outcome, ReviewItem
 from portal import audit, permissions
 from portal.api.serializers import UserRefSerializer
 from portal.errors import Forbidden
 from portal.models import DataAsset, Sensitivity
+from portal.params import check_filters
 from portal.selectors import MAX_ID
 
 # --- Shapes -----------------------------------------------------------------
@@ -208,7 +209,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["get"], serializer_class=ReviewItemSerializer)
     def items(self, request, pk=None):
-        filters = _filters(request.query_params, selectors.ItemFilter)
+        filters = check_filters(request.query_params, selectors.ItemFilter)
         qs = selectors.item_list(user=request.user, campaign=self.get_object(), filters=filters)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ReviewItemSerializer(page, many=True).data)

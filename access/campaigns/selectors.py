@@ -10,13 +10,13 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django_filters.widgets import BooleanWidget
 
 from access.campaigns.models import Campaign, Outcome, ReviewItem
 from access.models import Grant
 from portal import permissions
 from portal.errors import NotFound
-from portal.selectors import MAX_ID, is_id
+from portal.params import BoolFilter
+from portal.selectors import IdFilter, is_id
 
 
 def sees_all(user) -> bool:
@@ -60,8 +60,8 @@ def _visible_items(user, qs: QuerySet[ReviewItem]) -> QuerySet[ReviewItem]:
 
 class ItemFilter(django_filters.FilterSet):
     reviewer = django_filters.CharFilter(method="filter_reviewer", label="Reviewer id, or 'me'")
-    decided = django_filters.BooleanFilter(method="filter_decided", widget=BooleanWidget())
-    asset = django_filters.NumberFilter(field_name="asset_id", min_value=1, max_value=MAX_ID)
+    decided = BoolFilter(method="filter_decided")
+    asset = IdFilter(field_name="asset_id")
     recommendation = django_filters.ChoiceFilter(choices=Outcome.choices)
     decision = django_filters.ChoiceFilter(choices=Outcome.choices)
 
