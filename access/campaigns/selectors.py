@@ -119,7 +119,7 @@ def item_context(item: ReviewItem) -> dict:
     """What a reviewer needs beside one item: how the grant came, who approved, the grantee's other grants."""
     grant = item.grant
     approvals = []
-    if grant.request_id:
+    if grant.request is not None:
         approvals = list(grant.request.decisions.select_related("reviewer"))
     others = list(
         Grant.objects.filter(user_id=item.grantee_id, asset_id=item.asset_id)
@@ -146,7 +146,7 @@ def counts(campaign: Campaign) -> dict:
     return row
 
 
-def by_reviewer(campaign: Campaign) -> list[dict]:
+def by_reviewer(campaign: Campaign) -> list:
     """Progress per reviewer (one query; rows are reviewers, not items)."""
     return list(
         ReviewItem.objects.filter(campaign=campaign)
@@ -156,7 +156,7 @@ def by_reviewer(campaign: Campaign) -> list[dict]:
     )
 
 
-def by_asset(campaign: Campaign) -> list[dict]:
+def by_asset(campaign: Campaign) -> list:
     """Decisions per asset (one query)."""
     return list(
         ReviewItem.objects.filter(campaign=campaign)

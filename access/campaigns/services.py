@@ -322,7 +322,7 @@ def _snapshot_batch(campaign: Campaign, *, batch_size: int) -> int:
     return inserted
 
 
-def undecided_by_reviewer(campaign: Campaign) -> list[dict]:
+def undecided_by_reviewer(campaign: Campaign) -> list:
     """``{"reviewer_id", "email", "n"}`` per reviewer with undecided items (one query)."""
     return list(
         ReviewItem.objects.filter(campaign=campaign, decision="", reviewer__isnull=False)
