@@ -79,10 +79,11 @@ class Estate:
         User = get_user_model()
         joined = timezone.now()
         rows = (
-            ("!", False, f"bench-user-{i:07d}", "B", "U", f"u{i}@example.com", False, True, joined) for i in range(n)
+            ("!", False, f"bench-user-{i:07d}", "B", "U", f"u{i}@example.com", False, True, "", joined)
+            for i in range(n)
         )
-        columns = ("password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active")
-        copy_rows(User, (*columns, "date_joined"), rows)
+        columns = ("password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff")
+        copy_rows(User, (*columns, "is_active", "offboard_reason", "date_joined"), rows)
         return list(User.objects.filter(username__startswith="bench-user-").order_by("pk").values_list("pk", flat=True))
 
     def _assets(self) -> list[int]:
