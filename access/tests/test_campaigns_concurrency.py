@@ -62,4 +62,4 @@ def test_two_closes_at_once_revoke_once(world):
 
     assert isinstance(first, Campaign) and isinstance(second, Campaign)
     assert AuditEvent.objects.filter(action="access.campaign.closed").count() == 1
-    assert AuditEvent.objects.filter(action="access.grant.revoked").count() == 1
+    assert AuditEvent.objects.filter(action="access.grants.revoked").count() == 1
