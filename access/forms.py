@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from django import forms
 
-from access.models import BREAK_GLASS_MAX_HOURS, MAX_COMMENT, MAX_JUSTIFICATION, MIN_JUSTIFICATION, Scope
+from access.models import (
+    BREAK_GLASS_DEFAULT_HOURS,
+    BREAK_GLASS_MAX_HOURS,
+    BREAK_GLASS_SCOPE_CHOICES,
+    DEFAULT_REQUEST_DAYS,
+    MAX_COMMENT,
+    MAX_JUSTIFICATION,
+    MIN_JUSTIFICATION,
+    Scope,
+)
 
 
 class _Form(forms.Form):
@@ -44,19 +53,19 @@ class RequestForm(_Form):
     def __init__(self, *args, asset, **kwargs):
         super().__init__(*args, **kwargs)
         days = self.fields["duration_days"]
-        days.initial = min(30, asset.max_grant_days)
+        days.initial = min(DEFAULT_REQUEST_DAYS, asset.max_grant_days)
         days.widget.attrs["max"] = asset.max_grant_days
         days.help_text = f"At most {asset.max_grant_days} days for this asset. Ask for no more than you need."
 
 
 class BreakGlassForm(_Form):
     auto_id = "breakglass_%s"
-    scope = forms.ChoiceField(choices=Scope.choices, initial=Scope.USE, label="Scope")
+    scope = forms.ChoiceField(choices=BREAK_GLASS_SCOPE_CHOICES, initial=Scope.USE, label="Scope")
     hours = forms.TypedChoiceField(
         label="For how long",
         coerce=int,
         choices=[(h, f"{h} hour{'s' if h > 1 else ''}") for h in range(1, BREAK_GLASS_MAX_HOURS + 1)],
-        initial=BREAK_GLASS_MAX_HOURS,
+        initial=BREAK_GLASS_DEFAULT_HOURS,
     )
     justification = forms.CharField(
         label="What is the emergency?",
@@ -70,6 +79,21 @@ class BreakGlassForm(_Form):
 class DecisionForm(_Form):
     auto_id = "decision_%s"
     comment = forms.CharField(label="Comment", required=False, max_length=MAX_COMMENT, widget=_text(2))
+
+
+class DenyForm(_Form):
+    auto_id = "deny_%s"
+    comment = forms.CharField(
+        label="Reason",
+        required=False,  # the service says a reason is needed, in the same words as the API
+        max_length=MAX_COMMENT,
+        widget=_text(3, required=True),
+        help_text="The requester is told this.",
+    )
+
+
+class ConfirmForm(_Form):
+    """A confirmation with nothing to fill in (cancelling a request)."""
 
 
 class RevokeForm(_Form):

@@ -35,6 +35,11 @@ def reviews_anything(user) -> bool:
     return cached
 
 
+def grants_label(user) -> str:
+    """The grant list's name: roles that see everyone's grants open "Grants", everyone else their own."""
+    return "Grants" if permissions.has(user, "access.view_grant") else "My access"
+
+
 def sees_others(user, view_perm: str) -> bool:
     """Whether a list may hold other people's rows: a role that sees all, or a reviewer of some asset."""
     return permissions.has(user, view_perm) or reviews_anything(user)
@@ -49,15 +54,13 @@ def with_approvals(requests) -> list[AccessRequest]:
 
 
 def mark_grants(grants, now=None) -> list[Grant]:
-    """Set ``shown_status`` (a grant past its expiry reads as expired, sweep or no sweep) and ``ends_soon``."""
+    """Set ``shown_status`` (:meth:`Grant.effective_status`) and ``ends_soon``."""
     now = now or timezone.now()
     soon = now + timedelta(days=EXPIRY_WARNING_DAYS)
     rows = list(grants)
     for grant in rows:
-        running = grant.status == Grant.Status.ACTIVE and grant.expires_at > now
-        grant.shown_status = (
-            Grant.Status.EXPIRED if grant.status == Grant.Status.ACTIVE and not running else grant.status
-        )
+        grant.shown_status = grant.effective_status(now)
+        running = grant.shown_status == Grant.Status.ACTIVE
         grant.ends_soon = running and grant.expires_at <= soon
         grant.review_overdue = grant.awaits_review and grant.review_due_at is not None and grant.review_due_at <= now
     return rows

@@ -8,13 +8,13 @@ assets they review; access admins, privacy officers and auditors see all
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
-from access.models import REVIEWER_ONLY, AccessRequest, Decision, Grant, Scope
+from access import policy
+from access.models import AccessRequest, Grant, Scope
 from portal import permissions
 from portal.params import BoolFilter
-from portal.selectors import IdFilter, assets_reviewable_by, is_id
+from portal.selectors import IdFilter, assets_reviewable_by, is_id, with_reviewers
 
 
 def _reviewed_assets(user) -> QuerySet:
@@ -33,12 +33,13 @@ def _visible(user, qs: QuerySet, view_perm: str, owner_field: str) -> QuerySet:
 
 
 def decidable_by(user, qs: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
-    """Pending requests ``user`` may still decide: not their own, not already decided by them."""
-    may = Q(asset__in=_reviewed_assets(user))
-    if permissions.has(user, "access.decide_accessrequest"):
-        may |= ~Q(asset__sensitivity__in=REVIEWER_ONLY)
-    already = Decision.objects.filter(request=OuterRef("pk"), reviewer=user)
-    return qs.filter(may, status=AccessRequest.Status.PENDING).exclude(requester=user).exclude(Exists(already))
+    """Pending requests waiting for ``user`` (:func:`access.policy.decidable_q`, escalations included)."""
+    return qs.filter(policy.decidable_q(user))
+
+
+def _with_deciders(qs: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
+    # Decisions and the asset's reviewers: what "who still has to approve" is computed from.
+    return with_reviewers(qs.select_related("requester", "asset").prefetch_related("decisions__reviewer"), "asset__")
 
 
 class RequestFilter(django_filters.FilterSet):
@@ -62,21 +63,17 @@ class RequestFilter(django_filters.FilterSet):
 
 def request_list(*, user, filters=None) -> QuerySet[AccessRequest]:
     qs = _visible(user, AccessRequest.objects.all(), "access.view_accessrequest", "requester")
-    qs = qs.select_related("requester", "asset").prefetch_related("decisions__reviewer")
-    return RequestFilter(filters or {}, queryset=qs, request=_Req(user)).qs
+    return RequestFilter(filters or {}, queryset=_with_deciders(qs), request=_Req(user)).qs
 
 
 def request_get(*, user, pk) -> AccessRequest:
     qs = _visible(user, AccessRequest.objects.all(), "access.view_accessrequest", "requester")
-    return permissions.get_visible(
-        qs.select_related("requester", "asset", "grant").prefetch_related("decisions__reviewer"), pk
-    )
+    return permissions.get_visible(_with_deciders(qs).select_related("grant"), pk)
 
 
 def review_queue(*, user) -> QuerySet[AccessRequest]:
     """What waits for this reviewer, oldest first."""
-    qs = AccessRequest.objects.select_related("requester", "asset").prefetch_related("decisions__reviewer")
-    return decidable_by(user, qs).order_by("created_at", "pk")
+    return decidable_by(user, _with_deciders(AccessRequest.objects.all())).order_by("created_at", "pk")
 
 
 # --- Grants -----------------------------------------------------------------
@@ -100,13 +97,7 @@ class GrantFilter(django_filters.FilterSet):
         return qs.filter(user_id=int(value)) if is_id(value) else qs.none()
 
     def filter_status(self, qs, name, value):
-        # A grant past its expiry is expired to every reader, whether or not the sweep has run.
-        now = timezone.now()
-        if value == Grant.Status.ACTIVE:
-            return qs.filter(status=value, expires_at__gt=now)
-        if value == Grant.Status.EXPIRED:
-            return qs.filter(Q(status=value) | Q(status=Grant.Status.ACTIVE, expires_at__lte=now))
-        return qs.filter(status=value)
+        return qs.with_status(value)
 
     def filter_awaiting_review(self, qs, name, value):
         awaiting = Q(origin=Grant.Origin.BREAK_GLASS, reviewed_at__isnull=True)
@@ -129,6 +120,11 @@ def grant_list(*, user, filters=None) -> QuerySet[Grant]:
 def grant_get(*, user, pk) -> Grant:
     qs = _visible(user, Grant.objects.all(), "access.view_grant", "user")
     return permissions.get_visible(qs.select_related("user", "asset", "revoked_by", "reviewed_by", "request"), pk)
+
+
+def assets_held(user, *, scope: str) -> QuerySet:
+    """Ids of the assets ``user`` holds an active grant of ``scope`` on: what ``portal.permissions`` asks."""
+    return Grant.objects.active().filter(user=user, scope=scope).values("asset_id")
 
 
 def break_glass_queue(*, user) -> QuerySet[Grant]:

@@ -17,12 +17,20 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from access import panels, policy, selectors, services
-from access.forms import BreakGlassForm, BreakGlassReviewForm, DecisionForm, RequestForm, RevokeForm
+from access.forms import (
+    BreakGlassForm,
+    BreakGlassReviewForm,
+    ConfirmForm,
+    DecisionForm,
+    DenyForm,
+    RequestForm,
+    RevokeForm,
+)
 from access.models import AccessRequest, Decision, Grant
 from portal import audit, permissions
 from portal import selectors as portal_selectors
-from portal.errors import Conflict, ValidationError
-from portal.web import PortalViewMixin, apply_to_form, back, query_bool
+from portal.errors import Conflict, DomainError, Forbidden, ValidationError
+from portal.web import PortalViewMixin, apply_to_form, back, on_site, query_bool
 
 # What each audit action reads as on a page; unknown actions show as recorded.
 ACTION_LABELS = {
@@ -77,15 +85,11 @@ def request_page_context(request, req: AccessRequest) -> dict:
     user = request.user
     decisions = list(req.decisions.all())
     panels.with_approvals([req])
-    may_decide = (
-        req.is_pending
-        and policy.decide_refusal(user, req) is None
-        and not any(d.reviewer_id == user.pk for d in decisions)
-    )
+    policy.with_awaiting([req])
     return {
         "req": req,
         "decisions": decisions,
-        "may_decide": may_decide,
+        "may_decide": policy.may_decide(user, req),
         "may_cancel": req.is_pending and req.requester_id == user.pk,
         "decision_form": DecisionForm(),
         "history": _history(req),
@@ -200,14 +204,123 @@ class RequestApproveView(RequestActionView):
         )
 
 
-class RequestDenyView(RequestActionView):
-    def perform(self, req):
-        req = services.request_deny(actor=self.request.user, request=req, comment=self.comment())
-        return f"Denied request #{req.pk}. {req.requester} has been told."
+class ConfirmView(PortalViewMixin, TemplateView):
+    """A second page before an action that cannot be undone, usable without JavaScript.
+
+    GET shows what will happen, with the form; POST acts (and is what older pages and
+    scripts post to directly). The service decides who may act (403) and in which state
+    (409, shown as a message); its field errors re-show this page with the form.
+    """
+
+    template_name = "access/confirm.html"
+    form_class: type = ConfirmForm
+    form_name = "form"
+
+    def get_object(self):
+        raise NotImplementedError
+
+    def refusal(self, obj) -> DomainError | None:
+        """Why the user may not act (shown on GET, as POST would answer), or ``None``."""
+        return None
+
+    def describe(self, obj) -> dict:
+        """``title``, ``consequence``, ``button``, ``back_url`` and ``back_label`` of the page."""
+        raise NotImplementedError
+
+    def perform(self, obj, form) -> str:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        refused = self.refusal(obj)
+        if refused is not None:
+            raise refused
+        return self.show(obj, self.form_class(), next_url=request.GET.get("next", ""))
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                message = self.perform(obj, form)
+            except ValidationError as exc:
+                apply_to_form(form, exc)
+            else:
+                messages.success(request, message)
+                return back(request, obj.get_absolute_url(), referer=False)
+        return self.show(obj, form, next_url=request.POST.get("next", ""))
+
+    def show(self, obj, form, *, next_url: str):
+        next_url = on_site(self.request, next_url)  # from the query string, and it becomes a link
+        context = {"object": obj, "form": form, self.form_name: form, "next": next_url, **self.describe(obj)}
+        return self.render_to_response(self.get_context_data(**context))
 
 
-class RequestCancelView(RequestActionView):
-    def perform(self, req):
+class RequestConfirmView(ConfirmView):
+    def get_object(self):
+        return selectors.request_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def facts(self, req) -> dict:
+        return {
+            "facts": [
+                ("Requester", req.requester),
+                ("Asset", req.asset.name),
+                ("Scope", req.get_scope_display()),
+                ("Duration", f"{req.duration_days} days"),
+            ],
+            "quote": req.justification,
+            "back_url": req.get_absolute_url(),
+            "back_label": f"Request #{req.pk}",
+        }
+
+
+class RequestDenyView(RequestConfirmView):
+    form_class = DenyForm
+
+    def refusal(self, req):
+        reason = policy.decide_refusal(self.request.user, req)
+        if reason:
+            return Forbidden(reason)
+        if not req.is_pending:
+            return Conflict(f"This request is already {req.get_status_display().lower()}.")
+        return None
+
+    def describe(self, req):
+        return {
+            **self.facts(req),
+            "title": f"Deny request #{req.pk}?",
+            "consequence": (
+                f"One denial ends the request: {req.requester} gets no {req.scope} access to {req.asset} "
+                "and is e-mailed your reason."
+            ),
+            "button": "Deny the request",
+        }
+
+    def perform(self, req, form):
+        req = services.request_deny(actor=self.request.user, request=req, comment=form.cleaned_data["comment"])
+        return f"Denied request #{req.pk}. {req.requester} has been told why."
+
+
+class RequestCancelView(RequestConfirmView):
+    def refusal(self, req):
+        if req.requester_id != self.request.user.pk:
+            return Forbidden("Only the requester may cancel a request.")
+        if not req.is_pending:
+            return Conflict(f"This request is already {req.get_status_display().lower()}.")
+        return None
+
+    def describe(self, req):
+        return {
+            **self.facts(req),
+            "title": f"Cancel request #{req.pk}?",
+            "consequence": (
+                f"Your request for {req.scope} access to {req.asset} is withdrawn and leaves its reviewers' "
+                "queue. You may ask again later."
+            ),
+            "button": "Cancel the request",
+        }
+
+    def perform(self, req, form):
         req = services.request_cancel(actor=self.request.user, request=req)
         return f"Cancelled request #{req.pk}."
 
@@ -226,6 +339,7 @@ class ReviewQueueView(PortalViewMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         panels.with_approvals(context["object_list"])
+        policy.with_awaiting(context["object_list"])
         uses = Paginator(selectors.break_glass_queue(user=self.request.user), 25).get_page(
             self.request.GET.get("uses_page")
         )
@@ -265,7 +379,7 @@ class GrantListView(PortalViewMixin, ListView):
         }
 
 
-def grant_page_context(request, grant: Grant, *, revoke_form=None, review_form=None) -> dict:
+def grant_page_context(request, grant: Grant, *, review_form=None) -> dict:
     """Everything the grant page shows; also used to re-show it with a form's errors."""
     user = request.user
     panels.mark_grants([grant])
@@ -275,9 +389,9 @@ def grant_page_context(request, grant: Grant, *, revoke_form=None, review_form=N
         "extensions": list(selectors.grant_history(grant=grant)),
         "may_revoke": running and policy.revoke_refusal(user, grant) is None,
         "may_review": grant.awaits_review and policy.break_glass_review_refusal(user, grant) is None,
-        "revoke_form": revoke_form or RevokeForm(),
         "review_form": review_form or BreakGlassReviewForm(),
         "history": _history(grant),
+        "grants_label": panels.grants_label(user),
     }
 
 
@@ -313,8 +427,41 @@ class GrantActionView(PortalViewMixin, View):
         return render(request, "access/grant_detail.html", context)
 
 
-class GrantRevokeView(GrantActionView):
+class GrantRevokeView(ConfirmView):
     form_class, form_name = RevokeForm, "revoke_form"
+
+    def get_object(self):
+        return selectors.grant_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def refusal(self, grant):
+        reason = policy.revoke_refusal(self.request.user, grant)
+        if reason:
+            return Forbidden(reason)
+        if not grant.is_active():
+            return Conflict(f"This grant is already {grant.effective_status()}.")
+        return None
+
+    def describe(self, grant):
+        own = grant.user_id == self.request.user.pk
+        return {
+            "facts": [
+                ("Holder", grant.user),
+                ("Asset", grant.asset.name),
+                ("Scope", grant.get_scope_display()),
+                ("Expires", timezone.localtime(grant.expires_at).strftime("%d %b %Y %H:%M")),
+            ],
+            "title": f"Give up your {grant.scope} access to {grant.asset}?"
+            if own
+            else f"Revoke {grant.user}'s {grant.scope} access to {grant.asset}?",
+            "consequence": (
+                "The access ends at once; to get it back you would have to ask again."
+                if own
+                else f"The access ends at once and {grant.user} is e-mailed your reason."
+            ),
+            "button": "Give it up" if own else "Revoke access",
+            "back_url": grant.get_absolute_url(),
+            "back_label": f"Grant #{grant.pk}",
+        }
 
     def perform(self, grant, form):
         grant = services.grant_revoke(actor=self.request.user, grant=grant, **form.cleaned_data)

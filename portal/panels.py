@@ -41,7 +41,7 @@ def register(slot: str, template: str, build: Callable, *, order: int = 50) -> N
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Callable  # or a function of the user, when the page reads differently to different roles
     url_name: str
     visible: Callable
     order: int
@@ -50,7 +50,9 @@ class NavItem:
 _nav: list[NavItem] = []
 
 
-def register_nav(label: str, url_name: str, *, visible: Callable = lambda user: True, order: int = 50) -> None:
+def register_nav(
+    label: str | Callable, url_name: str, *, visible: Callable = lambda user: True, order: int = 50
+) -> None:
     """A link in the top navigation, shown to users for whom ``visible(user)`` holds."""
     if not any(n.url_name == url_name for n in _nav):
         _nav.append(NavItem(label, url_name, visible, order))
@@ -60,7 +62,11 @@ def register_nav(label: str, url_name: str, *, visible: Callable = lambda user: 
 def nav_for(user) -> list[dict]:
     from django.urls import reverse
 
-    return [{"label": n.label, "url": reverse(n.url_name)} for n in _nav if n.visible(user)]
+    return [
+        {"label": n.label(user) if callable(n.label) else n.label, "url": reverse(n.url_name)}
+        for n in _nav
+        if n.visible(user)
+    ]
 
 
 def render(slot: str, request, *args) -> list[dict]:

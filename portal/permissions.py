@@ -13,11 +13,18 @@ and :func:`get_visible` (404 for missing and invisible alike). Jobs that change
 many rights at once use the set-based :func:`assign_many`, :func:`remove_many`
 and :func:`remove_carried` (one statement per batch, on the direct tables);
 lists that show who holds a right use :func:`prefetch_holders`.
+
+Some object permissions are *carried* by another app's rows (an access grant
+carries ``portal.use_dataasset``): that app registers, in ``AppConfig.ready``,
+which rows hold the right now (:func:`register_carrier`), and :func:`has` and
+:func:`visible` answer from those rows, never from the guardian rows derived
+from them. So a grant past its expiry gives nothing, sweep or no sweep, and no
+global permission or hand-assigned guardian row can stand in for a grant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import reduce
 from operator import or_
 from typing import TypeVar, cast
@@ -52,10 +59,25 @@ def codename(perm: str) -> str:
     return split(perm)[1]
 
 
+# perm -> function(user) giving the primary keys of the objects on which ``user`` holds it now.
+_carriers: dict[str, Callable[..., QuerySet]] = {}
+
+
+def register_carrier(perm: str, held_by: Callable[..., QuerySet]) -> None:
+    """Answer ``perm`` from another app's rows: ``held_by(user)`` is a values queryset of object ids."""
+    _carriers[perm] = held_by
+
+
+def _carried(user, perm: str, qs: QuerySet) -> QuerySet:
+    return qs.filter(pk__in=_carriers[perm](user))
+
+
 def has(user, perm: str, obj: Model | None = None) -> bool:
     """True when ``user`` holds ``perm`` globally (a role) or on ``obj``."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    if perm in _carriers:
+        return obj is not None and _carried(user, perm, type(obj)._default_manager.filter(pk=obj.pk)).exists()
     if user.has_perm(perm):
         return True
     return obj is not None and user.has_perm(perm, obj)
@@ -70,6 +92,10 @@ def visible(user, perm: str | list[str], qs: QuerySet, *, any_perm: bool = True)
     """``qs`` narrowed to the objects ``user`` holds ``perm`` on (a constant number of queries)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
+    if isinstance(perm, str) and perm in _carriers:
+        return _carried(user, perm, qs)
+    if not isinstance(perm, str) and _carriers.keys() & set(perm):
+        raise ValueError("Ask for a carried permission on its own.")
     return get_objects_for_user(user, perm, klass=qs, any_perm=any_perm, accept_global_perms=True, with_superuser=True)
 
 

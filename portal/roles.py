@@ -1,7 +1,8 @@
 """Role groups and their global permissions, set up by data migrations.
 
 A role is a group holding *global* permissions, e.g. ``access-admins`` hold
-``portal.admin_dataasset`` on every asset. Each app's data migration calls
+``portal.change_dataasset`` (they change every asset's record). Rights carried by
+access grants (``portal.use_dataasset`` and its kin) are never a role's. Each app's data migration calls
 :func:`grant_role_permissions` for the permissions it defines.
 """
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.errors import NotFound
@@ -55,9 +55,16 @@ class IdFilter(django_filters.Filter):
     field_class = IdField
 
 
-def _with_reviewers(qs: QuerySet[DataAsset]) -> QuerySet[DataAsset]:
-    # Reviewers are users holding review_dataasset on the asset; one prefetch for the page.
-    return permissions.prefetch_holders(qs, "portal.review_dataasset", to_attr="review_perms")
+def with_reviewers(qs: QuerySet, through: str = "") -> QuerySet:
+    """Prefetch each asset's reviewers (users holding review_dataasset on it) as ``review_perms``: one query.
+
+    ``through`` reaches the asset from another model, e.g. ``"asset__"`` on access requests.
+    """
+    if not through:
+        return permissions.prefetch_holders(qs, "portal.review_dataasset", to_attr="review_perms")
+    perms = DataAssetUserObjectPermission.objects.filter(permission__codename="review_dataasset").select_related("user")
+    lookup = f"{through}dataassetuserobjectpermission_set"
+    return qs.prefetch_related(Prefetch(lookup, queryset=perms, to_attr="review_perms"))
 
 
 def asset_reviewers(asset: DataAsset) -> list:
@@ -77,7 +84,7 @@ def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> Qu
         qs = permissions.visible(user, "portal.use_dataasset", qs)
     elif not user.is_authenticated:
         qs = qs.none()
-    return AssetFilter(filters or {}, queryset=_with_reviewers(qs)).qs
+    return AssetFilter(filters or {}, queryset=with_reviewers(qs)).qs
 
 
 def asset_get(*, user, pk) -> DataAsset:

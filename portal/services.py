@@ -1,4 +1,8 @@
-"""State changes of the shared core: data assets and their reviewers."""
+"""State changes of the shared core: data assets and their reviewers.
+
+Only access admins (the global ``portal.add_dataasset`` / ``change_dataasset``
+of their role) create and change assets, here and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -77,7 +81,9 @@ def asset_create(*, actor: User, reviewers: list[int] | None = None, **fields) -
 @transaction.atomic
 def asset_update(*, actor: User, asset: DataAsset, reviewers: list[int] | None = None, **fields) -> DataAsset:
     asset = DataAsset.objects.select_for_update().get(pk=asset.pk)
-    permissions.require(actor, "portal.admin_dataasset", asset, "You do not administer this asset.")
+    # The portal's record of an asset is the access admins' alone (a role, never an object right):
+    # an ``admin`` grant administers the data system, not who reviews it or how sensitive it is.
+    permissions.require(actor, "portal.change_dataasset", message="Only access admins change data assets.")
     changed = {}
     for name, value in fields.items():
         if name in ASSET_FIELDS and getattr(asset, name) != value:

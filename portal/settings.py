@@ -292,8 +292,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # One name per shared choice set (campaigns reuse them in several fields).
+    # Break-glass offers two of the three scopes: two enums, each with its own name.
+    # Campaigns reuse the sensitivity and their outcome choices in several fields: one name each.
     "ENUM_NAME_OVERRIDES": {
+        "ScopeEnum": "access.models.Scope",
+        "BreakGlassScopeEnum": "access.models.BREAK_GLASS_SCOPE_CHOICES",
         "SensitivityEnum": "portal.models.Sensitivity",
         "CampaignOutcomeEnum": "access.campaigns.models.Outcome",
     },

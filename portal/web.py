@@ -27,13 +27,18 @@ def apply_to_form(form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
+def on_site(request, target: str | None) -> str:
+    """``target`` if it is a page of this site (safe to redirect to or to link), else ``""``."""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
+
+
 def back(request, fallback: str = "dashboard", *, referer: bool = True):
     """Where to go after an action: the form's ``next``, else (with ``referer``) the page the user came from,
     else ``fallback`` (a URL, a URL name or an object); only ever a page of this site."""
-    target = request.POST.get("next") or (request.headers.get("referer") if referer else None)
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
+    target = on_site(request, request.POST.get("next") or (request.headers.get("referer") if referer else None))
+    return redirect(target or fallback)
 
 
 def query_bool(request, name: str, default: bool = False) -> bool:

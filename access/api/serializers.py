@@ -6,14 +6,27 @@ Output serializers read only what the selectors fetched (``select_related`` /
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from access.models import BREAK_GLASS_MAX_HOURS, MAX_COMMENT, MAX_JUSTIFICATION, AccessRequest, Decision, Grant, Scope
+from access import policy
+from access.models import (
+    BREAK_GLASS_DEFAULT_HOURS,
+    BREAK_GLASS_MAX_HOURS,
+    BREAK_GLASS_SCOPE_CHOICES,
+    BREAK_GLASS_SCOPE_MESSAGE,
+    DENY_REASON_MESSAGE,
+    MAX_COMMENT,
+    MAX_JUSTIFICATION,
+    AccessRequest,
+    Decision,
+    Grant,
+    Scope,
+)
+from portal import permissions
 from portal.api.fields import IdField, StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
 from portal.api.serializers import UserRefSerializer
-from portal.models import DataAsset
+from portal.models import ACCESS_ADMINS, DataAsset
 from portal.selectors import MAX_ID
 
 # Ids are 64-bit (BigAutoField): anything larger is a bad request, not a database error.
@@ -42,6 +55,9 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     asset = AssetRefSerializer(read_only=True)
     decisions = DecisionSerializer(many=True, read_only=True)
     approvals = serializers.SerializerMethodField()
+    awaiting = serializers.SerializerMethodField(
+        help_text="Who still has to approve (empty once decided); the access admins too when escalated."
+    )
     grant = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
@@ -57,6 +73,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
             "status",
             "approvals",
             "required_approvals",
+            "awaiting",
             "decisions",
             "grant",
             "created_at",
@@ -67,6 +84,14 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     def get_approvals(self, request: AccessRequest) -> int:
         # Counted from the prefetched decisions: no query per row.
         return sum(1 for d in request.decisions.all() if d.outcome == Decision.Outcome.APPROVE)
+
+    @extend_schema_field(UserRefSerializer(many=True))
+    def get_awaiting(self, request: AccessRequest) -> list:
+        # From the prefetched decisions and reviewers; the access admins once per response, if needed.
+        admins = self.context.get("access_admins")
+        if admins is None and policy.escalated(request):
+            admins = self.context["access_admins"] = list(permissions.role_members(ACCESS_ADMINS))
+        return UserRefSerializer(policy.awaiting(request, admins=admins or []), many=True).data
 
 
 class GrantSerializer(serializers.ModelSerializer):
@@ -104,10 +129,7 @@ class GrantSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=Grant.Status.choices))
     def get_status(self, grant: Grant) -> str:
-        # Past its expiry a grant is expired to every reader, whether or not the sweep has run yet.
-        if grant.status == Grant.Status.ACTIVE and grant.expires_at <= timezone.now():
-            return Grant.Status.EXPIRED
-        return grant.status
+        return grant.effective_status()
 
 
 class CheckResultSerializer(serializers.Serializer):
@@ -148,6 +170,14 @@ class CommentInputSerializer(serializers.Serializer):
     comment = StrictCharField(required=False, allow_blank=True, max_length=MAX_COMMENT, default="")
 
 
+class DenyInputSerializer(serializers.Serializer):
+    comment = StrictCharField(
+        max_length=MAX_COMMENT,
+        error_messages={"required": DENY_REASON_MESSAGE, "blank": DENY_REASON_MESSAGE},
+        help_text="Why the request is denied; the requester is told.",
+    )
+
+
 class RevokeInputSerializer(serializers.Serializer):
     reason = StrictCharField(
         max_length=MAX_COMMENT, help_text="Why this access ends; told to the grantee and kept in the audit log."
@@ -167,9 +197,13 @@ class BreakGlassReviewInputSerializer(serializers.Serializer):
 
 class BreakGlassInputSerializer(serializers.Serializer):
     asset = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
-    scope = serializers.ChoiceField(choices=Scope.choices)
+    scope = serializers.ChoiceField(
+        choices=BREAK_GLASS_SCOPE_CHOICES,
+        error_messages={"invalid_choice": BREAK_GLASS_SCOPE_MESSAGE},
+        help_text="`use` or `admin`; never `export`.",
+    )
     justification = StrictCharField(max_length=MAX_JUSTIFICATION, help_text="The emergency, in at least 20 characters.")
-    hours = StrictIntegerField(min_value=1, max_value=BREAK_GLASS_MAX_HOURS, default=BREAK_GLASS_MAX_HOURS)
+    hours = StrictIntegerField(min_value=1, max_value=BREAK_GLASS_MAX_HOURS, default=BREAK_GLASS_DEFAULT_HOURS)
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}]})

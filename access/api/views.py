@@ -27,6 +27,7 @@ from access.api.serializers import (
     CheckInputSerializer,
     CheckResultSerializer,
     CommentInputSerializer,
+    DenyInputSerializer,
     ErrorSerializer,
     GrantSerializer,
     RevokedCountSerializer,
@@ -113,14 +114,15 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return Response(self._out(decided))
 
     @extend_schema(
-        summary="Deny (one denial ends the request)",
-        request=CommentInputSerializer,
+        summary="Deny with a reason (one denial ends the request; the requester is told why)",
+        request=DenyInputSerializer,
         responses={200: AccessRequestSerializer, **DECISION_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def deny(self, request, pk=None):
-        comment = _valid(request.data, CommentInputSerializer)["comment"]
-        decided = services.request_deny(actor=request.user, request=self.get_object(), comment=comment)
+        access_request = self.get_object()  # 404 before 400: nothing said about requests one may not see
+        comment = _valid(request.data, DenyInputSerializer)["comment"]
+        decided = services.request_deny(actor=request.user, request=access_request, comment=comment)
         return Response(self._out(decided))
 
     @extend_schema(

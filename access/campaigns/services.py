@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from access.campaigns.models import MAX_COMMENT, UNUSED_DAYS, Campaign, Outcome, Reason, ReviewItem
 from access.models import Grant
-from access.services.grants import _carried_permission, _permission_ids, active_grant_filter
+from access.services.grants import _carried_permission, _permission_ids
 from portal import audit, notifications, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import PRIVACY_OFFICERS, DataAsset, DataAssetUserObjectPermission, Sensitivity, User
@@ -46,7 +46,7 @@ CLOSE_BATCH = 10_000
 
 
 def active_grants(now) -> QuerySet[Grant]:
-    return Grant.objects.filter(active_grant_filter(now))
+    return Grant.objects.active(now)
 
 
 def _grantee_gone() -> list[When]:

@@ -7,15 +7,17 @@ from django.utils import timezone
 
 from access import mail, policy
 from access.models import (
+    BREAK_GLASS_DEFAULT_HOURS,
     BREAK_GLASS_MAX_HOURS,
     BREAK_GLASS_REVIEW_HOURS,
+    BREAK_GLASS_SCOPE_MESSAGE,
+    BREAK_GLASS_SCOPES,
     MAX_COMMENT,
     MAX_JUSTIFICATION,
     MIN_JUSTIFICATION,
     Grant,
-    Scope,
 )
-from access.services.grants import active_grant_filter, grant_issue, revoke_locked
+from access.services.grants import grant_issue, revoke_locked
 from portal import audit, jobs, notifications, offboarding, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.limits import too_long
@@ -29,13 +31,14 @@ def _reviewers_and_officers(asset: DataAsset) -> list:
 
 @transaction.atomic
 def break_glass_open(
-    *, actor: User, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_MAX_HOURS
+    *, actor: User, asset: DataAsset, scope: str, justification: str, hours: int = BREAK_GLASS_DEFAULT_HOURS
 ):
-    """Immediate access for at most four hours; reviewers and privacy officers are told at once."""
+    """Immediate ``use`` or ``admin`` access (never export) for at most four hours; reviewers and
+    privacy officers are told at once."""
     offboarding.require_may_hold_access(offboarding.lock_user(actor.pk))
     errors = {}
-    if scope not in Scope.values:
-        errors["scope"] = f"Choose one of: {', '.join(Scope.values)}."
+    if scope not in BREAK_GLASS_SCOPES:
+        errors["scope"] = BREAK_GLASS_SCOPE_MESSAGE
     if len((justification or "").strip()) < MIN_JUSTIFICATION:
         errors["justification"] = f"Explain the emergency in at least {MIN_JUSTIFICATION} characters."
     elif message := too_long(justification, MAX_JUSTIFICATION):
@@ -45,7 +48,7 @@ def break_glass_open(
     if errors:
         raise ValidationError(fields=errors)
     # A grant past its expiry is no access, swept or not (grant_issue ends it).
-    held = Grant.objects.filter(active_grant_filter(), user=actor, asset=asset, scope=scope).first()
+    held = Grant.objects.active().filter(user=actor, asset=asset, scope=scope).first()
     if held is not None:
         raise Conflict(f"You already hold {scope} access to {asset} until {held.expires_at:%Y-%m-%d %H:%M} UTC.")
     grant = grant_issue(
@@ -100,7 +103,7 @@ def break_glass_review(*, actor: User, grant: Grant, justified: bool, comment: s
         target=grant,
         details={"outcome": grant.review_outcome, "comment": grant.review_comment},
     )
-    if not justified and grant.status == Grant.Status.ACTIVE:
+    if not justified and grant.is_active():
         # The grant is locked above and the reviewer authorised to judge it: ending it needs no other right.
         revoke_locked(actor=actor, grant=grant, reason=f"Break-glass use found unjustified: {grant.review_comment}")
     return grant

@@ -16,8 +16,8 @@ def _pending(user):
 
 
 def _active(user):
-    # Every grant still marked active, past its expiry or not: offboarding leaves none behind.
-    return Grant.objects.filter(user=user, status=Grant.Status.ACTIVE)
+    # Active by the one rule: a grant past its expiry already gives nothing and is the sweep's to end.
+    return Grant.objects.active().filter(user=user)
 
 
 def cancel_pending_requests(*, actor, user, reason: str, now) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
 from access.models import SCOPE_PERMISSION, Grant
 from portal import audit, permissions
@@ -25,7 +24,8 @@ class Drift:
 
 def _expected() -> set[tuple[int, int, str]]:
     codename = {scope: permissions.codename(perm) for scope, perm in SCOPE_PERMISSION.items()}
-    rows = Grant.objects.filter(status=Grant.Status.ACTIVE, expires_at__gt=timezone.now(), user__is_active=True)
+    # A grant past its expiry carries nothing, swept or not: its permission row is drift.
+    rows = Grant.objects.active().filter(user__is_active=True)
     return {(u, a, codename[s]) for u, a, s in rows.values_list("user_id", "asset_id", "scope").iterator()}
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from access import mail, policy
 from access.models import (
+    DENY_REASON_MESSAGE,
     LAPSE_AFTER_DAYS,
     MAX_COMMENT,
     MAX_JUSTIFICATION,
@@ -70,22 +71,23 @@ def request_create(
         target=request,
         details={"asset": asset.pk, "scope": scope, "duration_days": duration_days, "ticket": request.ticket},
     )
+    # Its eligible reviewers; the access admins too when they are too few (escalated from the start).
     notifications.notify(
         key=f"access-request-waiting:{request.pk}",
-        to=policy.deciders(request),
+        to=policy.awaiting(request),
         template="access/request_waiting",
-        context=mail.request_context(request),
+        context={**mail.request_context(request), "escalated": policy.escalated(request)},
     )
     return request
 
 
-def _tell_requester(request: AccessRequest, event: str) -> None:
+def _tell_requester(request: AccessRequest, event: str, **extra) -> None:
     """Mail the requester that their request was approved, denied or lapsed (once per request and event)."""
     notifications.notify(
         key=f"access-request-{event}:{request.pk}",
         to=[request.requester],
         template=f"access/request_{event}",
-        context=mail.request_context(request),
+        context={**mail.request_context(request), **extra},
     )
 
 
@@ -153,14 +155,17 @@ def request_approve(*, actor: User, request: AccessRequest, comment: str = "") -
 
 @transaction.atomic
 def request_deny(*, actor: User, request: AccessRequest, comment: str = "") -> AccessRequest:
-    """Any one denial by someone who may decide ends the request."""
+    """Any one denial by someone who may decide ends the request; the reason is required and told."""
     request = _lock(request)
     _require_decider(actor, request)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError(fields={"comment": DENY_REASON_MESSAGE})
     _add_decision(actor=actor, request=request, outcome=Decision.Outcome.DENY, comment=comment)
     request.status, request.decided_at = AccessRequest.Status.DENIED, timezone.now()
     request.save(update_fields=["status", "decided_at"])
     audit.record(actor=actor, action="access.request.denied", target=request, details={"comment": comment})
-    _tell_requester(request, "denied")
+    _tell_requester(request, "denied", reason=comment, reviewer=str(actor))
     return request
 
 

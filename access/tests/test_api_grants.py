@@ -183,7 +183,7 @@ def test_revoking_an_ended_grant_is_409(client_of, employee, asset, status):
 
 
 @pytest.mark.parametrize("path", ["/api/break-glass/", "/api/break-glass"])
-def test_break_glass_gives_four_hours_of_access_at_once(client_of, employee, asset, path):
+def test_break_glass_gives_one_hour_of_access_at_once_by_default(client_of, employee, asset, path):
     before = timezone.now()
     response = client_of(employee).post(
         path, {"asset": asset.pk, "scope": "use", "justification": EMERGENCY}, format="json"
@@ -193,7 +193,7 @@ def test_break_glass_gives_four_hours_of_access_at_once(client_of, employee, ass
     body = response.json()
     grant = Grant.objects.get(pk=body["id"])
     assert (body["origin"], body["status"], body["justification"]) == ("break_glass", "active", EMERGENCY)
-    assert before + timedelta(hours=4) <= grant.expires_at <= timezone.now() + timedelta(hours=4)
+    assert before + timedelta(hours=1) <= grant.expires_at <= timezone.now() + timedelta(hours=1)
     assert grant.review_due_at == grant.granted_at + timedelta(hours=24)
     assert body["review_due_at"] and body["reviewed_at"] is None
     assert permissions.has(employee, "portal.use_dataasset", asset)
@@ -216,6 +216,18 @@ def test_bad_break_glass_input_names_the_field_and_grants_nothing(client_of, emp
     assert list(response.json()["errors"]) == [field]
     assert not Grant.objects.exists()
     assert not permissions.has(employee, "portal.use_dataasset", asset)
+    assert _actions() == []
+
+
+@pytest.mark.parametrize("path", ["/api/break-glass/", "/api/break-glass"])
+def test_break_glass_for_export_is_refused_naming_the_scope(client_of, employee, asset, path):
+    body = {"asset": asset.pk, "scope": "export", "justification": EMERGENCY}
+    response = client_of(employee).post(path, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"scope": ["Break-glass gives use or admin access, never export."]}
+    assert not Grant.objects.exists()
+    assert not permissions.has(employee, "portal.export_dataasset", asset)
     assert _actions() == []
 
 

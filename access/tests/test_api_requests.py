@@ -302,7 +302,9 @@ def test_one_denial_ends_a_restricted_request_after_an_approval(
 ):
     req = AccessRequestFactory(requester=employee, asset=restricted)
     client_of(reviewer).post(f"/api/access-requests/{req.pk}/approve", {}, format="json")
-    response = client_of(second_reviewer).post(f"/api/access-requests/{req.pk}/deny", {}, format="json")
+    response = client_of(second_reviewer).post(
+        f"/api/access-requests/{req.pk}/deny", {"comment": "Not for this project"}, format="json"
+    )
     assert response.json()["status"] == "denied"
     assert not Grant.objects.exists()
 
@@ -312,7 +314,8 @@ def test_one_denial_ends_a_restricted_request_after_an_approval(
 def test_acting_on_a_request_that_is_no_longer_pending_is_409(client_of, employee, reviewer, asset, status, verb):
     decided = AccessRequestFactory(requester=employee, asset=asset, status=status)
     user = employee if verb == "cancel" else reviewer
-    response = client_of(user).post(f"/api/access-requests/{decided.pk}/{verb}", {}, format="json")
+    body = {"comment": "Not any more."}  # a valid decision, just too late
+    response = client_of(user).post(f"/api/access-requests/{decided.pk}/{verb}", body, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"
     decided.refresh_from_db()
@@ -392,10 +395,12 @@ def test_the_review_queue_queries_do_not_grow(
     api.get("/api/access-requests/")  # warm process-wide caches (content types, guardian's permission lookup)
 
     # session, user, the user's global permissions (own, then through groups), count, page of requests
-    # (requester and asset joined; reviewed assets and own decisions as subqueries), its decisions, their reviewers
-    with django_assert_num_queries(8):
+    # (requester and asset joined; reviewed assets, escalation and own decisions as subqueries), its decisions,
+    # their reviewers, the assets' reviewers (who is awaited)
+    with django_assert_num_queries(9):
         response = api.get("/api/access-requests/?status=pending&reviewable=1")
 
     assert response.json()["count"] == n
     first = response.json()["results"][0]
     assert (first["approvals"], first["decisions"][0]["reviewer"]["username"]) == (1, "ravi")
+    assert [u["username"] for u in first["awaiting"]] == ["rita"]

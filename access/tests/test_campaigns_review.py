@@ -12,7 +12,7 @@ from access.models import Grant
 from access.tests.factories import DecisionFactory, GrantFactory, make_campaign
 from portal import permissions
 from portal.errors import Conflict, Forbidden, ValidationError
-from portal.models import AuditEvent
+from portal.models import AuditEvent, DataAssetUserObjectPermission
 from portal.tests.factories import DataAssetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +189,8 @@ def test_close_revokes_grants_removes_permissions_and_applies_the_default(
         grant.refresh_from_db()
         assert grant.status == status
         assert permissions.has(grant.user, "portal.use_dataasset", asset) is (status == "active")
+        held = DataAssetUserObjectPermission.objects.filter(user=grant.user, content_object=asset)
+        assert held.exists() is (status == "active")  # the guardian row went with the grant
     assert item_for(campaign, undecided).outcome == Outcome.REVOKE
     assert not ReviewItem.objects.filter(campaign=campaign, applied_at__isnull=True).exists()
     [event] = AuditEvent.objects.filter(action="access.grants.revoked")

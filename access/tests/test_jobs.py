@@ -233,7 +233,7 @@ def test_a_request_nobody_decided_for_fourteen_days_lapses(employee, asset, cloc
 def test_lapsing_is_idempotent_and_leaves_decided_requests_alone(employee, asset, reviewer, clock, run_job, mailoutbox):
     pending = services.request_create(actor=employee, asset=asset, scope="use", justification=WHY, duration_days=30)
     decided = services.request_create(actor=employee, asset=asset, scope="export", justification=WHY, duration_days=30)
-    services.request_deny(actor=reviewer, request=decided)
+    services.request_deny(actor=reviewer, request=decided, comment="Use the monthly report.")
     clock.shift(timedelta(days=30))
 
     assert run_job(services.requests_lapse) == 1

@@ -60,7 +60,7 @@ def request_approved(w: World):
 
 def request_denied(w: World):
     request = w.ask()
-    return lambda: services.request_deny(actor=w.reviewer, request=request, comment=REASON), [ASSET]
+    return lambda: services.request_deny(actor=w.reviewer, request=request, comment=REASON), [ASSET, REASON]
 
 
 def request_lapsed(w: World):

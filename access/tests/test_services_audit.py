@@ -86,7 +86,9 @@ def request_approve_first_of_two(p: People):
 
 def request_deny(p: People):
     request = p.ask()
-    return lambda: services.request_deny(actor=p.reviewer, request=request), ["access.request.denied"]
+    return lambda: services.request_deny(actor=p.reviewer, request=request, comment="Not needed."), [
+        "access.request.denied"
+    ]
 
 
 def request_cancel(p: People):

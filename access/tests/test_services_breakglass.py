@@ -109,9 +109,23 @@ def test_someone_already_holding_the_access_gets_a_conflict(employee, asset, hel
 def test_holding_another_scope_is_no_conflict(employee, asset):
     make_grant(employee, asset, scope="use")
 
-    grant = make_break_glass(employee, asset, scope="export")
+    grant = make_break_glass(employee, asset, scope="admin")
 
-    assert grant.scope == "export"
+    assert grant.scope == "admin"
+
+
+def test_break_glass_never_gives_export(employee, asset):
+    with pytest.raises(ValidationError) as refused:
+        make_break_glass(employee, asset, scope="export")
+
+    assert refused.value.fields == {"scope": ["Break-glass gives use or admin access, never export."]}
+    assert not Grant.objects.exists()
+
+
+def test_break_glass_lasts_one_hour_unless_asked_for_longer(employee, asset, now):
+    grant = services.break_glass_open(actor=employee, asset=asset, scope="use", justification=EMERGENCY)
+
+    assert grant.expires_at == now + timedelta(hours=1)
 
 
 def test_a_grant_past_its_expiry_but_not_yet_swept_does_not_block_break_glass(employee, asset, now, time_machine):
@@ -121,7 +135,7 @@ def test_a_grant_past_its_expiry_but_not_yet_swept_does_not_block_break_glass(em
     grant = make_break_glass(employee, asset)
 
     assert grant.pk != old.pk
-    assert (grant.origin, grant.expires_at) == (Grant.Origin.BREAK_GLASS, timezone.now() + timedelta(hours=4))
+    assert (grant.origin, grant.expires_at) == (Grant.Origin.BREAK_GLASS, timezone.now() + timedelta(hours=1))
     old.refresh_from_db()
     assert old.status == Grant.Status.EXPIRED
     assert old.expires_at == now + timedelta(days=1)

@@ -172,7 +172,7 @@ def _approved(request, reviewer, clock):
 
 
 def _denied(request, reviewer, clock):
-    services.request_deny(actor=reviewer, request=request)
+    services.request_deny(actor=reviewer, request=request, comment="Use the monthly report.")
 
 
 def _cancelled(request, reviewer, clock):

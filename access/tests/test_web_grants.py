@@ -110,7 +110,7 @@ def test_the_grant_page_shows_facts_extensions_the_request_and_history(web_of, e
     assert f'href="/access/requests/{later.pk}/">request #{later.pk}</a>' in html  # the extension and its request
     assert [e.new_expires_at for e in response.context["extensions"]] == [Grant.objects.get().expires_at]
     assert "granted access" in html and "extended the grant" in html  # audit history
-    assert f'action="/access/grants/{grant.pk}/revoke/"' in html  # the grantee may give it up
+    assert f'href="/access/grants/{grant.pk}/revoke/"' in html  # the grantee may give it up
 
 
 def test_a_revoked_grant_shows_who_revoked_it_and_why(web_of, employee, reviewer, asset):

@@ -49,7 +49,8 @@ def test_a_break_glass_page_renders_for_those_who_may_see_it(request, web_of, em
 def test_every_form_on_the_access_pages_carries_a_csrf_token(web_of, reviewer, employee, asset, emmas):
     make_break_glass(employee, asset)
     web = web_of(reviewer)
-    for path in ("/access/review/", emmas["request"].get_absolute_url(), emmas["grant"].get_absolute_url()):
+    request_url, grant_url = emmas["request"].get_absolute_url(), emmas["grant"].get_absolute_url()
+    for path in ("/access/review/", request_url, request_url + "deny/", grant_url + "revoke/"):
         html = web.get(path).content.decode()
         posts = re.findall(r'<form method="post".*?</form>', html, flags=re.S)
         assert posts, path

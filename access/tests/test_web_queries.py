@@ -110,8 +110,9 @@ def test_the_review_queue_queries_do_not_grow(web_of, reviewer, second_reviewer,
     web = warm(web_of(reviewer), "/access/review/")
 
     # session, user, user perms, group perms (decide/review roles); requests: count, page, decisions,
-    # their reviewers; break-glass: count, page; role groups; nav: a reviewed asset exists
-    with django_assert_num_queries(12):
+    # their reviewers, the assets' reviewers (who is awaited); break-glass: count, page; role groups;
+    # nav: a reviewed asset exists
+    with django_assert_num_queries(13):
         response = web.get("/access/review/")
     assert response.status_code == 200
     assert len(response.context["requests"]) == min(n, 50)
@@ -123,9 +124,9 @@ def test_my_requests_queries_do_not_grow(web_of, asker, reviewer, n, django_asse
     bulk_requests(asker, bulk_assets(n, "Asset", sensitivity="restricted"), approved_by=reviewer, required=2)
     web = warm(web_of(asker), "/access/requests/?status=pending")
 
-    # session, user, user perms, group perms (view role); count, page, decisions, their reviewers;
-    # nav: a reviewed asset exists; role groups
-    with django_assert_num_queries(10):
+    # session, user, user perms, group perms (view role); count, page, decisions, their reviewers,
+    # the assets' reviewers; nav: a reviewed asset exists; role groups
+    with django_assert_num_queries(11):
         response = web.get("/access/requests/?status=pending")
     assert response.status_code == 200
     assert len(response.context["requests"]) == min(n, 50)
@@ -138,9 +139,9 @@ def test_all_requests_queries_do_not_grow_for_an_auditor(
     bulk_requests(asker, bulk_assets(n, "Asset"), approved_by=reviewer)
     web = warm(web_of(auditor), "/access/requests/")
 
-    # session, user, user perms, group perms; count, page, decisions, their reviewers;
+    # session, user, user perms, group perms; count, page, decisions, their reviewers, the assets' reviewers;
     # role groups; nav: a reviewed asset exists
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = web.get("/access/requests/")
     assert len(response.context["requests"]) == min(n, 50)
 

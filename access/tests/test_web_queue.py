@@ -46,7 +46,7 @@ def test_the_queue_shows_what_the_reviewer_needs_to_decide(web_of, employee, rev
     ):
         assert text in html, text
     assert f'action="/access/requests/{req.pk}/approve/"' in html
-    assert f'formaction="/access/requests/{req.pk}/deny/"' in html
+    assert f'href="/access/requests/{req.pk}/deny/?next=/access/review/"' in html
     assert f'<label for="comment-{req.pk}">' in html
 
 
@@ -90,7 +90,7 @@ def test_denying_from_the_queue_records_the_comment(web_of, employee, reviewer, 
     assert response["Location"] == QUEUE
     req.refresh_from_db()
     assert req.status == "denied" and req.decisions.get().comment == "Not for marketing."
-    assert said(response) == [f"Denied request #{req.pk}. Emma has been told."]
+    assert said(response) == [f"Denied request #{req.pk}. Emma has been told why."]
 
 
 def test_an_access_admin_decides_internal_requests_from_the_queue(web_of, employee, access_admin):
@@ -112,20 +112,25 @@ def test_an_employee_has_an_empty_queue(web_of, employee, outsider, asset):
 
 
 @pytest.mark.parametrize(
-    ("persona", "shown"),
+    ("persona", "shown", "grants"),
     [
-        ("employee", False),
-        ("auditor", False),
-        ("reviewer", True),
-        ("access_admin", True),
-        ("privacy_officer", True),
+        ("employee", False, "My access"),
+        ("auditor", False, "Grants"),
+        ("reviewer", True, "My access"),
+        ("access_admin", True, "Grants"),
+        ("privacy_officer", True, "Grants"),
     ],
 )
-def test_the_review_queue_is_in_the_navigation_only_for_those_who_review(request, web_of, asset, persona, shown):
-    html = web_of(request.getfixturevalue(persona)).get("/").content.decode()
+def test_the_review_queue_is_in_the_navigation_only_for_those_who_review(
+    request, web_of, asset, persona, shown, grants
+):
+    web = web_of(request.getfixturevalue(persona))
+    html = web.get("/").content.decode()
 
     assert ('href="/access/review/">Review queue' in html) is shown
-    assert 'href="/access/grants/">My access' in html
+    # The link reads as the page it opens: everyone's grants for roles that see them all, else one's own.
+    assert f'href="/access/grants/">{grants}</a>' in html
+    assert f"<h1>{grants}</h1>" in web.get("/access/grants/").content.decode()
     assert 'href="/access/requests/">Requests' in html
 
 
