@@ -67,3 +67,9 @@ def web_of(client):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_in_tmp(settings, tmp_path):
+    # Each test its own checkpoint file: never the developer's var/audit/, never another xdist worker's.
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"

@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "access.grant.created": "granted access",
     "access.grant.extended": "extended the grant",
     "access.grant.revoked": "revoked",
+    "access.grant.expired": "expired",
     "access.break_glass.opened": "broke the glass",
     "access.break_glass.reviewed": "reviewed the emergency access",
 }

@@ -125,17 +125,23 @@ class AuditEvent(models.Model):
     # A plain id, not a foreign key: the chain must survive whatever happens to users.
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor_repr = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=100, db_index=True)
+    action = models.CharField(max_length=100)
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField(max_length=300, blank=True)
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Not unique: the chain (sequence, prev_hash, keyed hash) is what proves integrity, and a unique
+    # index on random hex cost half the time of storing an expiry sweep's 10,000 events.
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["sequence"]
-        indexes = [models.Index(fields=["target_type", "target_id", "sequence"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "sequence"]),
+            # The log page filters by action, newest first; a plain index, not also a LIKE one.
+            models.Index(fields=["action", "sequence"], name="portal_audit_action_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.target_repr}"

@@ -73,6 +73,12 @@ CSRF_TRUSTED_ORIGINS = setting("CSRF_TRUSTED_ORIGINS", list, default=[])
 # Absolute address of the portal, used in links inside e-mails.
 PORTAL_BASE_URL = setting("PORTAL_BASE_URL", dev_default="http://127.0.0.1:8000").rstrip("/")
 ORGANISATION_NAME = setting("ORGANISATION_NAME", default="Example Retail Ltd")
+# Keys the audit hash chain (HMAC): kept out of the database, so database access alone cannot forge it.
+AUDIT_KEY = setting("AUDIT_KEY", dev_default="dev-only-audit-key-" + "x" * 40)
+# Signed checkpoints of the chain's head, appended outside the database by a periodic job.
+AUDIT_CHECKPOINT_FILE = Path(
+    setting("AUDIT_CHECKPOINT_FILE", default=str(BASE_DIR / "var" / "audit" / "checkpoints.jsonl"))
+)
 
 # --- Database -------------------------------------------------------------
 _db_url = setting("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
@@ -331,6 +337,8 @@ if PRODUCTION:
         config_error("ALLOWED_HOSTS", "is not set.")
     if SECRET_KEY.startswith("dev-only") or len(SECRET_KEY) < 50:
         config_error("SECRET_KEY", "is malformed: use at least 50 random characters in production.")
+    if AUDIT_KEY.startswith("dev-only") or len(AUDIT_KEY) < 32:
+        config_error("AUDIT_KEY", "is malformed: use at least 32 random characters in production.")
 
 if TESTING:
     # Argon2 is deliberately slow; tests hash thousands of passwords.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from portal import views, web
+from portal import views, views_audit, web
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("people/<int:pk>/", views.PersonDetailView.as_view(), name="person-detail"),
     path("people/<int:pk>/revoke-all/", views.PersonRevokeAllView.as_view(), name="person-revoke-all"),
     path("people/<int:pk>/reinstate/", views.PersonReinstateView.as_view(), name="person-reinstate"),
+    path("audit/", views_audit.AuditEventListView.as_view(), name="audit-list"),
+    path("audit/export.csv", views_audit.AuditEventExportView.as_view(), name="audit-export"),
     path("admin/", admin.site.urls),
     path("access/", include("access.urls")),
     path("api/", include("portal.api.urls")),

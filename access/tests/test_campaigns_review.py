@@ -10,7 +10,7 @@ from access.campaigns import insight, jobs, services
 from access.campaigns.models import Campaign, Outcome, ReviewItem
 from access.models import Grant
 from access.tests.factories import DecisionFactory, GrantFactory, make_campaign
-from portal import permissions
+from portal import audit, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import AuditEvent, DataAssetUserObjectPermission
 from portal.tests.factories import DataAssetFactory, UserFactory
@@ -195,6 +195,8 @@ def test_close_revokes_grants_removes_permissions_and_applies_the_default(
     assert not ReviewItem.objects.filter(campaign=campaign, applied_at__isnull=True).exists()
     [event] = AuditEvent.objects.filter(action="access.grants.revoked")
     assert sorted(event.details["grants"]) == sorted([decided_revoke.pk, undecided.pk])
+    for grant in (decided_revoke, undecided):  # each grant's own history shows it
+        assert [e.action for e in audit.history(grant)][:1] == ["access.grant.revoked"]
     assert AuditEvent.objects.filter(action="access.campaign.closed").count() == 1
 
 

@@ -79,6 +79,24 @@ def test_a_grant_past_its_time_is_refused_before_the_sweep_and_expired_by_it(emp
     assert event.details["permissions_removed"] == 1
 
 
+def test_each_expired_grant_shows_its_expiry_in_its_own_history(employee, asset, clock, web_of):
+    first = make_grant(employee, asset, days=1)
+    second = make_grant(employee, asset, scope="export", days=1)
+    clock.shift(timedelta(days=1))
+
+    assert services.grants_expire() == 2
+
+    for grant in (first, second):
+        [latest, *_] = audit.history(grant)
+        assert (latest.action, latest.actor_repr, latest.target_repr) == (
+            "access.grant.expired",
+            "system",
+            f"Grant #{grant.pk}",
+        )
+    html = web_of(employee).get(f"/access/grants/{first.pk}/").content.decode()
+    assert "access.grant.expired" in html
+
+
 def test_the_sweep_run_again_does_nothing(employee, asset, clock):
     make_grant(employee, asset, days=1)
     clock.shift(timedelta(days=2))

@@ -136,7 +136,7 @@ def break_glass_review_unjustified(p: People):
 def grants_expire(p: People):
     make_grant(p.employee, p.asset, days=1)
     p.clock.shift(timedelta(days=1))
-    return services.grants_expire, ["access.grants.expired"]
+    return services.grants_expire, ["access.grants.expired", "access.grant.expired"]
 
 
 def grants_warn_expiring(p: People):

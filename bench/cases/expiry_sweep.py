@@ -72,11 +72,11 @@ class Estate:
         User = get_user_model()
         joined = timezone.now()
         rows = (
-            ("!", False, f"bench-user-{i:07d}", "Bench", f"User {i}", f"u{i}@example.com", False, True, joined)
+            ("!", False, f"bench-user-{i:07d}", "Bench", f"User {i}", f"u{i}@example.com", False, True, joined, "")
             for i in range(n)
         )
         columns = ("password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff")
-        copy_rows(User, (*columns, "is_active", "date_joined"), rows)
+        copy_rows(User, (*columns, "is_active", "date_joined", "offboard_reason"), rows)
         return list(User.objects.filter(username__startswith="bench-user-").order_by("pk").values_list("pk", flat=True))
 
     @staticmethod

@@ -3,11 +3,13 @@ from csp.decorators import csp_update
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from portal.api.audit import AuditEventViewSet
 from portal.api.routers import Router
 from portal.api.views import AssetViewSet, TokenView
 
 router = Router()
 router.register("assets", AssetViewSet, basename="api-asset")
+router.register("audit-events", AuditEventViewSet, basename="api-audit-event")
 
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="api-token"),

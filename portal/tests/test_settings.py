@@ -15,6 +15,7 @@ from django.conf import settings
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "AUDIT_KEY": secrets.token_urlsafe(32),
     "ALLOWED_HOSTS": "portal.example.com",
     "PORTAL_BASE_URL": "https://portal.example.com",
     "EMAIL_URL": "smtp://mail.example.com:25",
@@ -52,7 +53,7 @@ def test_an_unknown_profile_stops_start_up_naming_it():
     assert_refused_naming(manage("check", DJANGO_ENV="staging"), "DJANGO_ENV")
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "PORTAL_BASE_URL", "EMAIL_URL"])
+@pytest.mark.parametrize("name", ["SECRET_KEY", "AUDIT_KEY", "ALLOWED_HOSTS", "PORTAL_BASE_URL", "EMAIL_URL"])
 def test_production_refuses_to_start_without_a_required_setting(name):
     env = {k: v for k, v in PRODUCTION.items() if k != name}
     assert_refused_naming(manage("check", **env), name)
@@ -61,6 +62,11 @@ def test_production_refuses_to_start_without_a_required_setting(name):
 @pytest.mark.parametrize("key", ["short", "dev-only-insecure-key-" + "x" * 40])
 def test_production_refuses_a_weak_secret_key(key):
     assert_refused_naming(manage("check", **{**PRODUCTION, "SECRET_KEY": key}), "SECRET_KEY")
+
+
+@pytest.mark.parametrize("key", ["short", "dev-only-audit-key-" + "x" * 40])
+def test_production_refuses_a_weak_audit_key(key):
+    assert_refused_naming(manage("check", **{**PRODUCTION, "AUDIT_KEY": key}), "AUDIT_KEY")
 
 
 @pytest.mark.parametrize(
