@@ -9,7 +9,7 @@
 * bulk decision: ``review_items_decide()`` of 10,000 item ids in one call,
   against a bare ``UPDATE … WHERE id IN (…)`` of the same rows;
 * close: ``campaign_close()`` applying 100,000 revocations (grants ended,
-  their permissions removed, one audit event per batch naming its grants), against a bare
+  their permissions removed, audited per batch and per grant), against a bare
   ``UPDATE`` of the same grants' status (no permissions, no audit).
 
 Grants span 100 assets, every asset reviewed by the same two reviewers, so one
@@ -249,7 +249,7 @@ def run(ctx: Context) -> list[Figure]:
             closed.median,
             "s",
             bare_closed.median,
-            note="grants ended, permissions removed, an audit event per batch; vs bare UPDATE of the grants",
+            note="grants ended, permissions removed, audited per batch and per grant; vs bare UPDATE of the grants",
             params={"runs_s": list(closed.runs), "baseline_runs_s": list(bare_closed.runs)},
         )
     )
