@@ -36,10 +36,18 @@ class Rate:
     errors: int  # other statuses, resets and timeouts
     seconds: float  # length of the measured window
     latencies: tuple[float, ...] = ()  # seconds, of the counted requests
+    cpu_seconds: float | None = None  # the server's processes during the window (Linux only)
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        """Server CPU per answered request: unlike the rate, barely moved by other load on the machine."""
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds / self.requests * 1000
 
     def latency_ms(self, quantile: float) -> float:
         if not self.latencies:
@@ -64,6 +72,10 @@ class Server:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def cpu_seconds(self) -> float | None:
+        """User and system CPU seconds used so far by gunicorn's master and workers (Linux ``/proc``; else None)."""
+        return _cpu_seconds([self.process.pid, *_children(self.process.pid)])
 
     def get(self, path: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, bytes]:
         """One request on a new connection: for checks, not for measuring."""
@@ -140,10 +152,15 @@ class Server:
         now = time.perf_counter()
         window.extend([now + warmup, now + warmup + seconds])
         start_line.wait()
+        time.sleep(max(window[0] - time.perf_counter(), 0.0))
+        cpu_start = self.cpu_seconds()
+        time.sleep(max(window[1] - time.perf_counter(), 0.0))
+        cpu_end = self.cpu_seconds()
         for thread in threads:
             thread.join(timeout=warmup + seconds + 30)
         measured = min(seconds, max(time.perf_counter() - window[0], 0.0))
-        return Rate(requests=len(counted), errors=errors[0], seconds=measured, latencies=tuple(counted))
+        cpu = None if cpu_start is None or cpu_end is None else cpu_end - cpu_start
+        return Rate(len(counted), errors[0], measured, latencies=tuple(counted), cpu_seconds=cpu)
 
     def compare(
         self,
@@ -171,12 +188,34 @@ class Server:
 
 def merged(rates: list[Rate]) -> Rate:
     """Several measured rounds as one rate."""
+    cpu = [r.cpu_seconds for r in rates]
     return Rate(
         requests=sum(r.requests for r in rates),
         errors=sum(r.errors for r in rates),
         seconds=sum(r.seconds for r in rates),
         latencies=tuple(itertools.chain.from_iterable(r.latencies for r in rates)),
+        cpu_seconds=None if None in cpu else sum(cpu),
     )
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as file:
+            return [int(child) for child in file.read().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> float | None:
+    ticks = 0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:

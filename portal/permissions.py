@@ -25,13 +25,14 @@ global permission or hand-assigned guardian row can stand in for a grant.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import reduce
+from functools import cache, reduce
 from operator import or_
 from typing import TypeVar, cast
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, ForeignObjectRel, Model, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.signals import post_migrate
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from guardian.shortcuts import assign_perm, get_objects_for_user, get_users_with_perms, remove_perm
 
@@ -275,3 +276,46 @@ def role_members(*groups: str) -> QuerySet:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(is_active=True, groups__name__in=groups).distinct()
+
+
+# --- A global permission as SQL, for a statement that answers more than one question --------
+
+
+@cache
+def permission_id(perm: str) -> int:
+    """The id of ``perm``, looked up once per process (ids change only when the tables are rebuilt)."""
+    return permission(perm).pk
+
+
+def _forget_permission_ids(**kwargs) -> None:
+    # A flush or a migration may recreate the permission rows under new ids.
+    permission_id.cache_clear()
+    holds_globally_sql.cache_clear()
+
+
+post_migrate.connect(_forget_permission_ids, dispatch_uid="portal.permissions.forget_permission_ids")
+
+
+@cache
+def holds_globally_sql(perm: str, user: str) -> tuple[str, tuple[int, int]]:
+    """SQL for ``user.has_perm(perm)`` without an object, and its parameters.
+
+    ``user`` is the alias of a user row in the caller's statement. True for a
+    superuser, a user holding ``perm`` and a member of a group holding it: what
+    :func:`has` answers for an active user, as one expression that rides along
+    another query (the decision point asks it with the caller's token).
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    User = get_user_model()
+    tables = (User.user_permissions.through, User.groups.through, Group.permissions.through)
+    own, member, granted = (connection.ops.quote_name(m._meta.db_table) for m in tables)
+    # Only quoted table names and the caller's alias are interpolated; the permission id is a parameter.
+    sql = f"""({user}.is_superuser
+        OR EXISTS (SELECT 1 FROM {own} up WHERE up.user_id = {user}.id AND up.permission_id = %s)
+        OR EXISTS (SELECT 1 FROM {member} ug JOIN {granted} gp ON gp.group_id = ug.group_id
+                   WHERE ug.user_id = {user}.id AND gp.permission_id = %s))"""  # noqa: S608
+    pk = permission_id(perm)
+    return sql, (pk, pk)

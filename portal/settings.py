@@ -103,6 +103,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = setting("DB_CONN_MAX_AGE", int, default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-bound statements (the decision point's; the ORM binds on the client) are prepared from
+    # their second run on a connection. DB_PREPARED_STATEMENTS=false for a pooler that cannot keep them.
+    if setting("DB_PREPARED_STATEMENTS", bool, default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1
 ATOMIC_REQUESTS = False  # services own their transactions
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 from portal import views, views_audit, web
 
 urlpatterns = [
+    # The decision point first: every data system calls it on every read (access/api/check_urls.py).
+    path("", include("access.api.check_urls")),
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

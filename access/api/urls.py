@@ -1,11 +1,13 @@
-"""Paths of the access API. They are a contract (SPEC.md): each answers with and without a trailing slash."""
+"""Paths of the access API. They are a contract (SPEC.md): each answers with and without a trailing slash.
+
+The decision point's, ``api/access/check``, is in ``access/api/check_urls.py``: the root URLconf matches it first.
+"""
 
 from django.urls import re_path
 
 from access.api.views import (
     AccessRequestViewSet,
     BreakGlassViewSet,
-    CheckAccessView,
     GrantViewSet,
     UserRevokeAllView,
 )
@@ -21,7 +23,6 @@ router.register("campaigns", CampaignViewSet, basename="api-campaign")
 router.register("review-items", ReviewItemViewSet, basename="api-review-item")
 
 urlpatterns = [
-    re_path(r"^access/check/?$", CheckAccessView.as_view(), name="api-access-check"),
     re_path(r"^users/(?P<pk>[0-9]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
     re_path(r"^campaigns/(?P<pk>[0-9]+)/evidence\.csv$", EvidenceCsvView.as_view(), name="api-campaign-evidence"),
     *router.urls,

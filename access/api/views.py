@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from access import selectors, services
 from access.api.authentication import CheckTokenAuthentication, MayCheckAccess
+from access.api.check import ServicePath
 from access.api.serializers import (
     AccessRequestInputSerializer,
     AccessRequestSerializer,
@@ -235,12 +236,13 @@ class BreakGlassViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 # --- Decision point -----------------------------------------------------------
 
 
-class CheckAccessView(APIView):
+class CheckAccessView(ServicePath, APIView):
     """The decision point: may this user use this asset with this scope right now?
 
-    For services holding ``access.check_access`` (token auth). Two SQL queries
-    per check: the token with its user and permission, then the grant (and at
-    most once an hour per grant an UPDATE of its last use).
+    For services holding ``access.check_access`` (token auth). A service's
+    call is answered by ``access.api.check`` in ONE SQL statement (token,
+    caller, permission and grant; at most once an hour per grant an UPDATE of
+    its last use); sessions and refusals come here.
     """
 
     authentication_classes = [CheckTokenAuthentication, SessionAuthentication]

@@ -110,3 +110,68 @@ def test_a_refusal_costs_one_query(employee, asset, django_assert_num_queries):
     # the grant, not found
     with django_assert_num_queries(1):
         assert not services.check_access(user=employee.pk, asset=asset.pk, scope="use").allowed
+
+
+# --- A service caller: token, permission and grant in one statement ------------------------------
+
+
+@pytest.fixture
+def service_key(db):
+    from access.tests.factories import make_service_token
+
+    return make_service_token()
+
+
+def test_a_service_gets_the_decision_with_its_standing(employee, asset, grant, service_key):
+    caller, decision = services.check_access_by_token(key=service_key, user="emma", asset=asset.pk, scope="use")
+
+    assert (caller.is_active, caller.may_check) == (True, True)
+    assert (decision.allowed, decision.grant, decision.expires_at) == (True, grant.pk, grant.expires_at)
+    grant.refresh_from_db()
+    assert grant.last_used_at == timezone.now()
+
+
+def test_an_unknown_token_is_no_caller(employee, asset, grant):
+    caller, decision = services.check_access_by_token(key="0" * 40, user=employee.pk, asset=asset.pk, scope="use")
+
+    assert caller is None
+    assert not decision.allowed
+
+
+@pytest.mark.parametrize("case", ["no permission", "inactive"])
+def test_a_caller_that_may_not_ask_learns_nothing_and_stamps_nothing(employee, asset, grant, service_key, case):
+    service = get_user_model().objects.get(username="svc-datalake")
+    if case == "no permission":
+        service.user_permissions.clear()
+    else:
+        get_user_model().objects.filter(pk=service.pk).update(is_active=False)
+
+    caller, decision = services.check_access_by_token(key=service_key, user=employee.pk, asset=asset.pk, scope="use")
+
+    assert caller.may_check is False
+    assert caller.is_active is (case != "inactive")
+    assert (decision.allowed, decision.grant) == (False, None)
+    grant.refresh_from_db()
+    assert grant.last_used_at is None
+
+
+def test_a_service_check_costs_one_query_and_a_stale_grant_one_more(
+    employee, asset, grant, service_key, django_assert_num_queries
+):
+    services.check_access_by_token(key=service_key, user=employee.pk, asset=asset.pk, scope="use")
+
+    # token, caller, permission and grant
+    with django_assert_num_queries(1):
+        assert services.check_access_by_token(key=service_key, user=employee.pk, asset=asset.pk, scope="use")[1].allowed
+
+    Grant.objects.filter(pk=grant.pk).update(last_used_at=timezone.now() - STAMP_EVERY)
+    # the same statement; the UPDATE of last_used_at
+    with django_assert_num_queries(2):
+        assert services.check_access_by_token(key=service_key, user="emma", asset=asset.pk, scope="use")[1].allowed
+
+
+def test_an_offboarded_user_is_not_allowed_even_with_an_active_grant(employee, asset, grant, service_key):
+    get_user_model().objects.filter(pk=employee.pk).update(offboarded_at=timezone.now())
+
+    assert not services.check_access(user=employee.pk, asset=asset.pk, scope="use").allowed
+    assert not services.check_access_by_token(key=service_key, user="emma", asset=asset.pk, scope="use")[1].allowed
