@@ -41,7 +41,9 @@ class BulkDecisionForm(_Form):
     comment = forms.CharField(required=False, max_length=MAX_COMMENT, widget=_text(2))
     items = forms.TypedMultipleChoiceField(coerce=int, required=False)
     # "selected": the ticked items; "matching": every undecided item matching the queue's filter.
-    apply_to = forms.ChoiceField(choices=[("selected", "selected"), ("matching", "matching")], initial="selected")
+    apply_to = forms.ChoiceField(
+        choices=[("selected", "selected"), ("matching", "matching")], required=False, initial="selected"
+    )
     asset = forms.IntegerField(required=False, min_value=1)
     recommendation = forms.ChoiceField(choices=[("", ""), *Outcome.choices], required=False)
 

@@ -453,10 +453,12 @@ def review_items_decide(
     UPDATE, one audit event naming every item.
     """
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    qs = ReviewItem.objects.filter(campaign=campaign, reviewer=actor)
+    if not qs.exists():
+        raise Forbidden("You have no items to decide in this campaign.")
     _require_running(campaign)
     _check_decision(decision)
     comment = _clean_comment(comment)
-    qs = ReviewItem.objects.filter(campaign=campaign, reviewer=actor)
     if items is not None:
         wanted = set(items)
         if not wanted:
