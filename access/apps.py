@@ -9,6 +9,9 @@ class AccessConfig(AppConfig):
     def ready(self) -> None:
         from access import panels as access_panels
         from access import selectors
+        from access.campaigns import admin as campaigns_admin  # noqa: F401  (registers the admin)
+        from access.campaigns import tasks as campaigns_tasks  # noqa: F401  (registers the Celery tasks)
+        from access.campaigns.panels import register as register_campaign_panels
         from access.models import SCOPE_PERMISSION
         from access.services import offboarding as access_offboarding
         from portal import offboarding, panels, permissions
@@ -25,6 +28,7 @@ class AccessConfig(AppConfig):
         panels.register_nav(access_panels.grants_label, "access:grant-list", order=10)
         panels.register_nav("Requests", "access:request-list", order=20)
         panels.register_nav("Review queue", "access:review-queue", visible=access_panels.reviews_anything, order=30)
+        register_campaign_panels()
         # Offboarding: first what the person still asks for, then what they hold.
         offboarding.register(
             "access.requests",

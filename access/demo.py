@@ -94,3 +94,7 @@ def seed(context: dict) -> None:
             hours=2,
             justification="Production outage: voice requests failing for all customers, need to inspect recordings.",
         )
+    # Recertification: a closed quarter with its evidence and a running one.
+    from access.campaigns import demo as campaigns_demo
+
+    campaigns_demo.seed(context)

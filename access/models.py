@@ -266,3 +266,7 @@ class GrantExtension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grant} extended to {self.new_expires_at:%Y-%m-%d}"
+
+
+# Recertification campaigns live in their own package; imported here so the app label stays "access".
+from access.campaigns.models import Campaign, ReviewItem  # noqa: E402, F401

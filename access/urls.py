@@ -1,6 +1,7 @@
 from django.urls import path
 
 from access import views
+from access.campaigns.urls import urlpatterns as campaign_urlpatterns
 
 app_name = "access"
 
@@ -18,3 +19,4 @@ urlpatterns = [
     path("grants/<int:pk>/revoke/", views.GrantRevokeView.as_view(), name="grant-revoke"),
     path("grants/<int:pk>/review/", views.BreakGlassReviewView.as_view(), name="break-glass-review"),
 ]
+urlpatterns += campaign_urlpatterns

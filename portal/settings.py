@@ -303,9 +303,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Break-glass offers two of the three scopes: two enums, each with its own name.
+    # Campaigns reuse the sensitivity and their outcome choices in several fields: one name each.
     "ENUM_NAME_OVERRIDES": {
         "ScopeEnum": "access.models.Scope",
         "BreakGlassScopeEnum": "access.models.BREAK_GLASS_SCOPE_CHOICES",
+        "SensitivityEnum": "portal.models.Sensitivity",
+        "CampaignOutcomeEnum": "access.campaigns.models.Outcome",
     },
 }
 

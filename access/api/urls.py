@@ -11,6 +11,7 @@ from access.api.views import (
     GrantViewSet,
     UserRevokeAllView,
 )
+from access.campaigns.api import CampaignViewSet, EvidenceCsvView, ReviewItemViewSet
 from portal.api.routers import Router
 
 # URL names start with "api-" so they never shadow the un-namespaced names of web pages.
@@ -18,8 +19,11 @@ router = Router()
 router.register("access-requests", AccessRequestViewSet, basename="api-access-request")
 router.register("grants", GrantViewSet, basename="api-grant")
 router.register("break-glass", BreakGlassViewSet, basename="api-break-glass")
+router.register("campaigns", CampaignViewSet, basename="api-campaign")
+router.register("review-items", ReviewItemViewSet, basename="api-review-item")
 
 urlpatterns = [
     re_path(r"^users/(?P<pk>[0-9]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),
+    re_path(r"^campaigns/(?P<pk>[0-9]+)/evidence\.csv$", EvidenceCsvView.as_view(), name="api-campaign-evidence"),
     *router.urls,
 ]

@@ -178,3 +178,138 @@ ROWS = [
         note="refused before the user is looked up, so nobody without the right learns which ids exist",
     ),
 ]
+
+
+# --- Recertification campaigns ----------------------------------------------------
+# A campaign over the target's asset with one item: the owner's grant, reviewed by the asset's
+# reviewer. Access admins, privacy officers and auditors see every campaign and item; a reviewer
+# sees the campaigns they have items in and only their own items.
+
+
+def _campaign(target, *, launch=True):
+    from access.tests.factories import make_campaign
+
+    make_grant(target.owner, target.asset)
+    return make_campaign(target.world.user("access_admin"), assets=[target.asset], launch=launch)
+
+
+def _review_item(target):
+    return _campaign(target).items.get()
+
+
+KINDS["campaign"] = _campaign
+KINDS["draft_campaign"] = lambda target: _campaign(target, launch=False)
+KINDS["review_item"] = _review_item
+
+CAMPAIGN_SEE = answers(
+    anonymous=401,
+    employee=(404, 404),
+    reviewer=(200, 404),
+    other_reviewer=(200, 404),
+    access_admin=(200, 200),
+    privacy_officer=(200, 200),
+    auditor=(200, 200),
+    service=404,
+)
+# Only the item's reviewer decides; the roles that see everything are refused (auditors never decide).
+CAMPAIGN_DECIDE = answers(
+    anonymous=401,
+    employee=(404, 404),
+    reviewer=(200, 404),
+    other_reviewer=(200, 404),
+    access_admin=(403, 403),
+    privacy_officer=(403, 403),
+    auditor=(403, 403),
+    service=404,
+)
+CAMPAIGN_MANAGE = answers(
+    anonymous=401,
+    employee=(404, 404),
+    reviewer=(403, 404),
+    other_reviewer=(403, 404),
+    access_admin=(200, 200),
+    privacy_officer=(403, 403),
+    auditor=(403, 403),
+    service=404,
+)
+# A draft has no items yet: only the roles that see every campaign see it.
+DRAFT_MANAGE = answers(
+    anonymous=401,
+    employee=(404, 404),
+    reviewer=(404, 404),
+    other_reviewer=(404, 404),
+    access_admin=(200, 200),
+    privacy_officer=(403, 403),
+    auditor=(403, 403),
+    service=404,
+)
+EVIDENCE = answers(
+    anonymous=401,
+    employee=(404, 404),
+    reviewer=(403, 404),
+    other_reviewer=(403, 404),
+    access_admin=(200, 200),
+    privacy_officer=(200, 200),
+    auditor=(200, 200),
+    service=404,
+)
+MAY_CREATE = answers(default=403, anonymous=401, access_admin=201)
+NEW_CAMPAIGN = {"name": "Q1 recertification", "due_at": "2099-01-01T10:00", "default_decision": "revoke"}
+
+
+def _delegate_to(world, item):
+    # A second reviewer of the item's asset, to hand it to.
+    from portal import permissions
+
+    other = world.user("second_reviewer")
+    permissions.assign("portal.review_dataasset", other, item.asset)
+    return {"to": other.pk}
+
+
+def _reassign_to(world, item):
+    # A privacy officer who is never the grantee.
+    from portal.models import PRIVACY_OFFICERS
+    from portal.tests.factories import UserFactory
+
+    return {"to": UserFactory(username="polly", groups=[PRIVACY_OFFICERS]).pk}
+
+
+ROWS += [
+    Row("access:campaign-list", "GET", web(LIST)),
+    Row("access:campaign-new", "GET", web(answers(default=403, anonymous=401, access_admin=200))),
+    Row("access:campaign-new", "POST", web(MAY_CREATE, done=201), body=NEW_CAMPAIGN),
+    Row("access:campaign-detail", "GET", web(CAMPAIGN_SEE), kind="campaign"),
+    Row("access:campaign-summary", "GET", web(CAMPAIGN_SEE), kind="campaign"),
+    Row("access:campaign-queue", "GET", web(CAMPAIGN_SEE), kind="campaign"),
+    Row("access:campaign-launch", "POST", web(DRAFT_MANAGE, done=200), kind="draft_campaign"),
+    Row("access:campaign-close", "POST", web(CAMPAIGN_MANAGE, done=200), kind="campaign"),
+    Row(
+        "access:campaign-decide",
+        "POST",
+        web(CAMPAIGN_DECIDE, done=200),
+        kind="campaign",
+        body={"decision": "revoke", "apply_to": "matching"},
+    ),
+    Row("access:review-item", "GET", web(CAMPAIGN_SEE), kind="review_item"),
+    Row(
+        "access:review-item-decide",
+        "POST",
+        web(CAMPAIGN_DECIDE, done=200),
+        kind="review_item",
+        body={"decision": "revoke"},
+    ),
+    Row("access:review-item-delegate", "POST", web(CAMPAIGN_DECIDE, done=200), kind="review_item", body=_delegate_to),
+    Row("access:review-item-reassign", "POST", web(CAMPAIGN_MANAGE, done=200), kind="review_item", body=_reassign_to),
+    Row("api-campaign-list", "GET", LIST),
+    Row("api-campaign-list", "POST", MAY_CREATE, body=NEW_CAMPAIGN),
+    Row("api-campaign-detail", "GET", CAMPAIGN_SEE, kind="campaign"),
+    Row("api-campaign-items", "GET", CAMPAIGN_SEE, kind="campaign"),
+    Row("api-campaign-launch", "POST", DRAFT_MANAGE, kind="draft_campaign"),
+    Row("api-campaign-close", "POST", CAMPAIGN_MANAGE, kind="campaign"),
+    Row("api-campaign-decide", "POST", CAMPAIGN_DECIDE, kind="campaign", body={"match": {}, "decision": "revoke"}),
+    Row("api-campaign-evidence", "GET", EVIDENCE, kind="campaign", note="auditors export; reviewers only decide"),
+    Row("api-review-item-detail", "GET", CAMPAIGN_SEE, kind="review_item"),
+    Row("api-review-item-decide", "POST", CAMPAIGN_DECIDE, kind="review_item", body={"decision": "revoke"}),
+    Row("api-review-item-delegate", "POST", CAMPAIGN_DECIDE, kind="review_item", body=_delegate_to),
+    Row("api-review-item-reassign", "POST", CAMPAIGN_MANAGE, kind="review_item", body=_reassign_to),
+]

@@ -98,3 +98,18 @@ def make_service_token(username: str = "svc-datalake") -> str:
     service = UserFactory(username=username)
     service.user_permissions.add(permissions.permission("access.check_access"))
     return Token.objects.get_or_create(user=service)[0].key
+
+
+# --- Recertification campaigns ------------------------------------------------
+
+
+def make_campaign(actor, *, launch: bool = True, days: int = 14, **kw):
+    """A campaign created (and by default launched) through the real services by ``actor`` (an access admin)."""
+    from access.campaigns import services as campaign_services
+
+    campaign = campaign_services.campaign_create(
+        actor=actor, name=kw.pop("name", "Q4 recertification"), due_at=timezone.now() + timedelta(days=days), **kw
+    )
+    if launch:
+        campaign = campaign_services.campaign_launch(actor=actor, campaign=campaign)
+    return campaign

@@ -15,8 +15,10 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from access import services
+from access.campaigns import jobs as campaign_jobs
+from access.campaigns import services as campaign_services
 from access.models import BREAK_GLASS_REVIEW_HOURS, LAPSE_AFTER_DAYS
-from access.tests.factories import make_grant
+from access.tests.factories import make_campaign, make_grant
 from access.tests.test_services_audit import audit_chain_verifies  # noqa: F401
 from portal.tests.factories import DataAssetFactory, UserFactory
 
@@ -92,7 +94,41 @@ def break_glass_overdue(w: World):
     return services.break_glass_escalate, [GRANTEE, ASSET]
 
 
+CAMPAIGN = "Q4 'review' of <all> access & more"
+
+
+def _campaign(w: World, days: int = 10, launch: bool = True):
+    make_grant(w.user, w.asset)
+    return make_campaign(w.admin, name=CAMPAIGN, days=days, launch=launch)
+
+
+def campaign_launched(w: World):
+    campaign = _campaign(w, launch=False)
+    return lambda: campaign_services.campaign_launch(actor=w.admin, campaign=campaign), [CAMPAIGN]
+
+
+def campaign_reminder(w: World):
+    _campaign(w, days=10)
+    w.clock.shift(timedelta(days=4))
+    return campaign_jobs.campaigns_remind, [CAMPAIGN]
+
+
+def campaign_escalated(w: World):
+    _campaign(w, days=3)
+    w.clock.shift(timedelta(days=3, minutes=1))
+    return campaign_jobs.campaigns_escalate, [CAMPAIGN]
+
+
+def campaign_item_assigned(w: World):
+    item = _campaign(w).items.get()
+    return lambda: campaign_services.review_item_reassign(actor=w.admin, item=item, to=w.officer), [CAMPAIGN]
+
+
 FLOWS = [
+    campaign_launched,
+    campaign_reminder,
+    campaign_escalated,
+    campaign_item_assigned,
     request_waiting,
     request_approved,
     request_denied,

@@ -1,0 +1,304 @@
+"""Campaign pages: list, detail with progress, the reviewer's queue with bulk actions, item detail, summary.
+
+Reads go through ``access.campaigns.selectors`` (404 for what the user may not
+see); every POST calls exactly one service (403, 409 and field errors come from
+there and are shown as messages on the page the user came from).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from access.campaigns import evidence, insight, selectors, services
+from access.campaigns.forms import BulkDecisionForm, CampaignForm, ItemDecisionForm, MoveForm
+from access.campaigns.models import Campaign, Outcome, Reason, ReviewItem
+from access.views import _history
+from portal import permissions
+from portal.errors import ValidationError
+from portal.models import PRIVACY_OFFICERS
+from portal.web import PortalViewMixin, back
+
+
+def _form_error(form) -> ValidationError:
+    return ValidationError(fields={k: [str(m) for m in v] for k, v in form.errors.items()})
+
+
+def _fail(request, exc: ValidationError):
+    for field, msgs in exc.fields.items():
+        for msg in msgs:
+            messages.error(request, f"{field.replace('_', ' ').capitalize()}: {msg}")
+    if not exc.fields:
+        messages.error(request, exc.message)
+    return back(request)
+
+
+class CampaignListView(PortalViewMixin, ListView):
+    template_name = "access/campaigns/campaign_list.html"
+    context_object_name = "campaigns"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.with_progress(selectors.campaign_list(user=self.request.user))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(may_manage=permissions.has(self.request.user, services.MANAGE), **kwargs)
+
+
+class CampaignCreateView(PortalViewMixin, TemplateView):
+    template_name = "access/campaigns/campaign_form.html"
+
+    def get(self, request, *args, **kwargs):
+        permissions.require(request.user, services.MANAGE)
+        return self.render_to_response({"form": CampaignForm()})
+
+    def post(self, request, *args, **kwargs):
+        form = CampaignForm(request.POST)
+        if form.is_valid():
+            try:
+                campaign = services.campaign_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                from portal.web import apply_to_form
+
+                apply_to_form(form, exc)
+            else:
+                messages.success(request, f"Campaign “{campaign}” created as a draft. Launch it when ready.")
+                return redirect(campaign)
+        return self.render_to_response({"form": form})
+
+
+def campaign_page_context(user, campaign: Campaign) -> dict:
+    counts = selectors.counts(campaign)
+    sees_all = selectors.sees_all(user)
+    reviewers = selectors.by_reviewer(campaign) if sees_all else []
+    flags = insight.reviewer_flags(campaign) if sees_all else {}
+    for row in reviewers:
+        row["percent"] = row["decided"] * 100 // row["total"] if row["total"] else 0
+        row["flags"] = flags.get(row["reviewer_id"], [])
+    mine = services.open_items(user).filter(campaign=campaign).count() if campaign.is_running else 0
+    return {
+        "campaign": campaign,
+        "counts": counts,
+        "reviewers": reviewers,
+        "flags": flags,
+        "mine": mine,
+        "sees_all": sees_all,
+        "may_manage": permissions.has(user, services.MANAGE),
+        "may_export": permissions.has(user, "access.view_campaign"),
+        "assets": list(campaign.assets.order_by("name")),
+    }
+
+
+class CampaignDetailView(PortalViewMixin, TemplateView):
+    template_name = "access/campaigns/campaign_detail.html"
+
+    def get_context_data(self, **kwargs):
+        campaign = selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
+        return {**super().get_context_data(**kwargs), **campaign_page_context(self.request.user, campaign)}
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        campaign = context["campaign"]
+        if campaign.is_running and not campaign.is_ready:
+            # The progress bar fills without JavaScript: the browser reloads the page until the items are ready.
+            response["Refresh"] = "3"
+        return response
+
+
+class CampaignSummaryView(PortalViewMixin, TemplateView):
+    """What an auditor files: counts, percentage complete, revoked, flags and two charts; prints as a PDF."""
+
+    template_name = "access/campaigns/campaign_summary.html"
+
+    def get_context_data(self, **kwargs):
+        campaign = selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
+        context = campaign_page_context(self.request.user, campaign)
+        for row in context["reviewers"]:
+            row["label"] = str(row["reviewer__username"] or "unassigned")
+            row["undecided"] = row["total"] - row["decided"]
+        assets = selectors.by_asset(campaign)
+        for row in assets:
+            row["undecided"] = row["total"] - row["certified"] - row["revoked"]
+        context["reviewer_chart"] = evidence.bar_chart(
+            context["reviewers"],
+            label="label",
+            parts=[("decided", "bar-done", "decided"), ("undecided", "bar-open", "undecided")],
+        )
+        context["asset_chart"] = evidence.bar_chart(
+            assets,
+            label="asset__name",
+            parts=[
+                ("certified", "bar-done", "certified"),
+                ("revoked", "bar-revoke", "revoked"),
+                ("undecided", "bar-open", "undecided"),
+            ],
+        )
+        context["generated_at"] = timezone.now()
+        return {**super().get_context_data(**kwargs), **context}
+
+
+class CampaignActionView(PortalViewMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        campaign = selectors.campaign_get(user=request.user, pk=pk)
+        messages.success(request, self.perform(campaign))
+        return redirect(campaign)
+
+
+class CampaignLaunchView(CampaignActionView):
+    def perform(self, campaign):
+        campaign = services.campaign_launch(actor=self.request.user, campaign=campaign)
+        if campaign.is_ready:
+            return f"Launched: {campaign.item_count} grants to review. Reviewers have been told."
+        return f"Launching: {campaign.items_expected} grants are being snapshotted; this page shows the progress."
+
+
+class CampaignCloseView(CampaignActionView):
+    def perform(self, campaign):
+        campaign = services.campaign_close(actor=self.request.user, campaign=campaign)
+        return f"Closed: {campaign.revoked_count} grants revoked. The campaign is frozen."
+
+
+class CampaignQueueView(PortalViewMixin, ListView):
+    """The reviewer's queue: filters, checkboxes and bulk actions; admins and auditors see every item."""
+
+    template_name = "access/campaigns/queue.html"
+    context_object_name = "items"
+    paginate_by = 100
+
+    def get_queryset(self):
+        self.campaign = selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
+        self.filters = {k: v for k, v in self.request.GET.items() if k in ("asset", "recommendation", "decided")}
+        self.filters.setdefault("decided", "false")
+        if self.filters["decided"] == "all":
+            del self.filters["decided"]
+        return selectors.item_list(user=self.request.user, campaign=self.campaign, filters=self.filters)
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            campaign=self.campaign,
+            filters=self.filters,
+            decided=self.request.GET.get("decided", "false"),
+            assets=selectors.my_assets(user=user, campaign=self.campaign),
+            recommendations=Outcome.choices,
+            may_decide=self.campaign.is_running,
+            query=self.request.GET.urlencode(),
+            **kwargs,
+        )
+
+
+class CampaignDecideView(PortalViewMixin, View):
+    """Bulk decision: the ticked items, or every undecided item matching the queue's filter."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        campaign = selectors.campaign_get(user=request.user, pk=pk)
+        form = BulkDecisionForm(request.POST)
+        if not form.is_valid():
+            return _fail(request, _form_error(form))
+        data = form.cleaned_data
+        kwargs = {"actor": request.user, "campaign": campaign, "decision": data["decision"], "comment": data["comment"]}
+        if data["apply_to"] == "matching":
+            match = {"asset": data["asset"], "recommendation": data["recommendation"]}
+            kwargs["match"] = {k: v for k, v in match.items() if v}
+        else:
+            kwargs["items"] = data["items"]
+        try:
+            count = services.review_items_decide(**kwargs)
+        except ValidationError as exc:
+            return _fail(request, exc)
+        label = "certified" if data["decision"] == Outcome.CERTIFY else "marked for revocation"
+        messages.success(request, f"{count} item{'s' if count != 1 else ''} {label}.")
+        return back(request, reverse("access:campaign-queue", args=[campaign.pk]))
+
+
+def _candidates(item: ReviewItem, *, officers_too: bool):
+    reviewers = permissions.holders("portal.review_dataasset", item.asset).values("pk")
+    who = Q(pk__in=reviewers)
+    if officers_too:
+        who |= Q(pk__in=permissions.role_members(PRIVACY_OFFICERS).values("pk"))
+    return (
+        get_user_model()
+        .objects.filter(who, is_active=True)
+        .exclude(pk__in=[item.grantee_id, item.reviewer_id or 0])
+        .order_by("username")
+    )
+
+
+class ItemDetailView(PortalViewMixin, TemplateView):
+    template_name = "access/campaigns/item_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        item = selectors.item_get(user=user, pk=self.kwargs["pk"])
+        running = item.campaign.is_running
+        mine = item.reviewer_id == user.pk
+        may_reassign = running and permissions.has(user, services.MANAGE)
+        return {
+            **super().get_context_data(**kwargs),
+            **selectors.item_context(item),
+            "item": item,
+            "grant": item.grant,
+            "held_for": timezone.now() - item.granted_at,
+            "history": _history(item.grant),
+            "item_history": _history(item),
+            "may_decide": running and mine,
+            "may_delegate": running and mine and not item.is_decided,
+            "may_reassign": may_reassign,
+            "decision_form": ItemDecisionForm(initial={"decision": item.decision or item.recommendation}),
+            "delegate_form": MoveForm(candidates=_candidates(item, officers_too=False)) if mine else None,
+            "reassign_form": MoveForm(candidates=_candidates(item, officers_too=True)) if may_reassign else None,
+            "Reason": Reason,
+        }
+
+
+class ItemActionView(PortalViewMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        item = selectors.item_get(user=request.user, pk=pk)
+        try:
+            message = self.perform(item)
+        except ValidationError as exc:
+            return _fail(request, exc)
+        messages.success(request, message)
+        return back(request, reverse("access:campaign-queue", args=[item.campaign_id]))
+
+
+class ItemDecideView(ItemActionView):
+    def perform(self, item):
+        form = ItemDecisionForm(self.request.POST)
+        if not form.is_valid():
+            raise _form_error(form)
+        item = services.review_item_decide(actor=self.request.user, item=item, **form.cleaned_data)
+        return f"Item #{item.pk}: {item.get_decision_display().lower()}."
+
+
+class ItemDelegateView(ItemActionView):
+    officers_too = False
+
+    def perform(self, item):
+        form = MoveForm(self.request.POST, candidates=_candidates(item, officers_too=self.officers_too))
+        if not form.is_valid():
+            raise _form_error(form)
+        item = self.move(item, form.cleaned_data["to"])
+        return f"Item #{item.pk} is now {item.reviewer}'s to decide."
+
+    def move(self, item, to):
+        return services.review_item_delegate(actor=self.request.user, item=item, to=to)
+
+
+class ItemReassignView(ItemDelegateView):
+    officers_too = True
+
+    def move(self, item, to):
+        return services.review_item_reassign(actor=self.request.user, item=item, to=to)

@@ -1,0 +1,159 @@
+"""The campaigns API: the spec's paths and fields, and who may do what (404 unseen, 403 not allowed, 409 state)."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from access.campaigns.evidence import COLUMNS
+from access.campaigns.models import ReviewItem
+from access.models import Grant
+from access.tests.factories import GrantFactory, make_campaign
+from portal.models import AuditEvent
+from portal.tests.factories import DataAssetFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def running(access_admin, asset, employee, outsider):
+    GrantFactory(user=employee, asset=asset, last_used_at=timezone.now())
+    GrantFactory(user=outsider, asset=asset, last_used_at=None)
+    return make_campaign(access_admin)
+
+
+def test_create_launch_decide_close_through_the_api(client_of, access_admin, reviewer, asset, employee):
+    grant = GrantFactory(user=employee, asset=asset, last_used_at=None)
+    admin = client_of(access_admin)
+    due = (timezone.now() + timedelta(days=10)).isoformat()
+
+    created = admin.post(
+        "/api/campaigns/",
+        {"name": "Q1", "due_at": due, "min_sensitivity": "confidential", "default_decision": "revoke"},
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["status"] == "draft"
+    pk = created.json()["id"]
+
+    launched = admin.post(f"/api/campaigns/{pk}/launch")
+    assert launched.status_code == 200
+    assert launched.json()["status"] == "running" and launched.json()["item_count"] == 1
+
+    mine = client_of(reviewer).get(f"/api/campaigns/{pk}/items/?reviewer=me&decided=0")
+    assert mine.status_code == 200
+    [item] = mine.json()["results"]
+    assert item["recommendation"] == "revoke" and item["reason"] == "never_used"
+    assert item["grantee"]["username"] == "emma" and item["asset"]["id"] == asset.pk
+
+    refused = client_of(reviewer).post(f"/api/review-items/{item['id']}/decide", {"decision": "certify"})
+    assert refused.status_code == 400 and "comment" in refused.json()["errors"]
+    decided = client_of(reviewer).post(
+        f"/api/review-items/{item['id']}/decide", {"decision": "revoke", "comment": "Left the team."}
+    )
+    assert decided.status_code == 200 and decided.json()["decision"] == "revoke"
+
+    closed = admin.post(f"/api/campaigns/{pk}/close")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.REVOKED
+    assert admin.post(f"/api/campaigns/{pk}/close/").status_code == 200  # idempotent, trailing slash too
+    assert (
+        client_of(reviewer).post(f"/api/review-items/{item['id']}/decide", {"decision": "certify"}).status_code == 409
+    )
+
+
+def test_a_large_launch_answers_202(client_of, access_admin, asset, monkeypatch, django_capture_on_commit_callbacks):
+    from access.campaigns import services
+
+    monkeypatch.setattr(services, "LAUNCH_INLINE_MAX", 1)
+    GrantFactory.create_batch(3, asset=asset)
+    campaign = make_campaign(access_admin, launch=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_of(access_admin).post(f"/api/campaigns/{campaign.pk}/launch")
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "running" and response.json()["items_expected"] == 3
+    campaign.refresh_from_db()
+    assert campaign.is_ready and campaign.item_count == 3  # the task ran on commit (eager in tests)
+
+
+def test_bulk_decide_by_ids_and_by_filter(client_of, reviewer, running):
+    web = client_of(reviewer)
+    ids = list(ReviewItem.objects.filter(campaign=running).values_list("pk", flat=True))
+
+    by_ids = web.post(f"/api/campaigns/{running.pk}/decide", {"items": ids[:1], "decision": "revoke"}, format="json")
+    assert by_ids.status_code == 200 and by_ids.json() == {"decided": 1}
+    by_filter = web.post(
+        f"/api/campaigns/{running.pk}/decide", {"match": {}, "decision": "certify", "comment": "Needed."}, format="json"
+    )
+    assert by_filter.json() == {"decided": 1}
+    both = web.post(f"/api/campaigns/{running.pk}/decide", {"decision": "certify"}, format="json")
+    assert both.status_code == 400
+
+
+def test_other_reviewers_items_are_404_and_auditors_get_403(client_of, running, second_reviewer, auditor, employee):
+    item = ReviewItem.objects.filter(campaign=running).first()
+
+    assert client_of(second_reviewer).get(f"/api/review-items/{item.pk}").status_code == 404
+    assert (
+        client_of(second_reviewer).post(f"/api/review-items/{item.pk}/decide", {"decision": "revoke"}).status_code
+        == 404
+    )
+    assert client_of(employee).get(f"/api/campaigns/{running.pk}").status_code == 404
+    assert client_of(auditor).get(f"/api/review-items/{item.pk}").status_code == 200
+    assert client_of(auditor).post(f"/api/review-items/{item.pk}/decide", {"decision": "revoke"}).status_code == 403
+    bulk = client_of(auditor).post(f"/api/campaigns/{running.pk}/decide", {"items": [item.pk], "decision": "revoke"})
+    assert bulk.status_code == 403  # the auditor has no items to decide
+    assert client_of(auditor).post(f"/api/campaigns/{running.pk}/close").status_code == 403
+    assert client_of(auditor).post("/api/campaigns/", {"name": "x"}).status_code in (400, 403)
+
+
+def test_auditors_read_every_item(client_of, running, auditor):
+    response = client_of(auditor).get(f"/api/campaigns/{running.pk}/items/")
+    assert response.status_code == 200 and response.json()["count"] == 2
+
+
+def test_evidence_csv_holds_every_item_with_the_right_columns(client_of, auditor, reviewer, running):
+    item = ReviewItem.objects.filter(campaign=running, recommendation="revoke").first()
+    client_of(reviewer).post(f"/api/review-items/{item.pk}/decide", {"decision": "revoke", "comment": "=cmd|x"})
+
+    response = client_of(auditor).get(f"/api/campaigns/{running.pk}/evidence.csv")
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert list(rows[0]) == COLUMNS
+    assert {int(r["item"]) for r in rows} == set(
+        ReviewItem.objects.filter(campaign=running).values_list("pk", flat=True)
+    )
+    decided = next(r for r in rows if int(r["item"]) == item.pk)
+    assert decided["decision"] == "revoke" and decided["decided_by"] == "rita" and decided["reviewer"] == "rita"
+    assert decided["comment"] == "'=cmd|x"  # never a formula in a spreadsheet
+    assert AuditEvent.objects.filter(action="access.campaign.evidence_downloaded").count() == 1
+
+
+def test_reviewers_may_not_export_evidence(client_of, reviewer, employee, running):
+    assert client_of(reviewer).get(f"/api/campaigns/{running.pk}/evidence.csv").status_code == 403
+    assert client_of(employee).get(f"/api/campaigns/{running.pk}/evidence.csv").status_code == 404
+
+
+def test_delegate_and_reassign_through_the_api(
+    client_of, access_admin, reviewer, second_reviewer, employee, privacy_officer
+):
+    asset = DataAssetFactory(reviewers=[reviewer, second_reviewer])
+    GrantFactory(user=employee, asset=asset)
+    campaign = make_campaign(access_admin)
+    item = ReviewItem.objects.get(campaign=campaign)
+
+    bad = client_of(reviewer).post(f"/api/review-items/{item.pk}/delegate", {"to": employee.pk})
+    assert bad.status_code == 400 and "to" in bad.json()["errors"]
+    ok = client_of(reviewer).post(f"/api/review-items/{item.pk}/delegate", {"to": second_reviewer.pk})
+    assert ok.status_code == 200 and ok.json()["reviewer"]["id"] == second_reviewer.pk
+    assert client_of(reviewer).get(f"/api/review-items/{item.pk}").status_code == 404
+    assert (
+        client_of(second_reviewer).post(f"/api/review-items/{item.pk}/reassign", {"to": reviewer.pk}).status_code == 403
+    )
+    moved = client_of(access_admin).post(f"/api/review-items/{item.pk}/reassign", {"to": privacy_officer.pk})
+    assert moved.status_code == 200 and moved.json()["reviewer"]["id"] == privacy_officer.pk
