@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from access.tests.factories import make_grant
+from access.campaigns.models import ReviewItem
+from access.tests.factories import GrantFactory, make_campaign, make_grant
 from access.tests.test_web_queries import bulk_assets, bulk_grants, bulk_requests, warm
 from portal import audit
 from portal.lists import BAD_FILTERS
@@ -208,3 +209,31 @@ def test_an_objects_route_reads_no_list_filter(client_of, auditor, asset):
     response = client_of(auditor).get(f"/api/audit-events/{sequence}/?since=last+tuesday")
 
     assert response.status_code == 200
+
+
+# --- Recertification campaigns' queue ------------------------------------------------------
+
+
+@pytest.fixture
+def running(access_admin, asset, employee):
+    GrantFactory(user=employee, asset=asset)
+    GrantFactory(asset=asset)
+    return make_campaign(access_admin)
+
+
+def test_the_campaign_queue_answers_a_bad_filter_with_a_message_and_opens_on_the_undecided(
+    web_of, client_of, reviewer, running
+):
+    item = ReviewItem.objects.filter(campaign=running).first()
+    item.decision = "certify"
+    item.save(update_fields=["decision"])
+    path = f"/access/campaigns/{running.pk}/queue/"
+    web = web_of(reviewer)
+
+    response = web.get(f"{path}?recommendation=keep-forever")
+
+    assert f'<li class="msg msg-error">{BAD_FILTERS}' in response.content.decode()
+    assert item not in response.context["items"] and len(response.context["items"]) == 1
+    assert client_of(reviewer).get(f"/api/campaigns/{running.pk}/items/?recommendation=keep-forever").status_code == 400
+    assert len(web.get(f"{path}?decided=").context["items"]) == 2  # "All"
+    assert list(web.get(f"{path}?decided=true").context["items"]) == [item]
