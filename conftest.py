@@ -1,72 +1,76 @@
-"""Personas shared by every app's tests (healthchecks' Alice/Bob/Charlie, for a privacy team)."""
+"""Personas shared by every app's tests (healthchecks' Alice/Bob/Charlie, for a privacy team).
+
+The personas themselves, and a fresh client per persona, live in ``portal/testing.py``.
+"""
 
 import pytest
-from rest_framework.test import APIClient
 
-from portal.tests.factories import DataAssetFactory, UserFactory
+from portal import testing
+from portal.tests.factories import DataAssetFactory
 
 
 @pytest.fixture
 def employee(db):
-    return UserFactory(username="emma")
+    return testing.make_user("employee")
 
 
 @pytest.fixture
 def outsider(db):
-    return UserFactory(username="olga")
+    return testing.make_user("outsider")
 
 
 @pytest.fixture
 def reviewer(db):
-    return UserFactory(username="rita")
+    return testing.make_user("reviewer")
 
 
 @pytest.fixture
 def second_reviewer(db):
-    return UserFactory(username="ravi")
+    return testing.make_user("second_reviewer")
+
+
+@pytest.fixture
+def other_reviewer(db):
+    """Reviews assets of their own (give them one), not the ``asset`` fixture."""
+    return testing.make_user("other_reviewer")
 
 
 @pytest.fixture
 def access_admin(db):
-    return UserFactory(username="adam", groups=["access-admins"])
+    return testing.make_user("access_admin")
 
 
 @pytest.fixture
 def privacy_officer(db):
-    return UserFactory(username="petra", groups=["privacy-officers"])
+    return testing.make_user("privacy_officer")
 
 
 @pytest.fixture
 def auditor(db):
-    return UserFactory(username="audrey", groups=["auditors"])
+    return testing.make_user("auditor")
+
+
+@pytest.fixture
+def service(db):
+    """A data system's user: holds ``access.check_access``; call the API with ``client_of(service, token=True)``."""
+    return testing.make_user("service")
 
 
 @pytest.fixture
 def asset(db, reviewer):
-    return DataAssetFactory(name="Customer contact database", sensitivity="confidential", reviewers=[reviewer])
+    return DataAssetFactory(**testing.ASSETS["asset"], reviewers=[reviewer])
 
 
 @pytest.fixture
 def client_of():
-    """An API client signed in as ``user`` (session auth, as the browser uses)."""
-
-    def make(user):
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return make
+    """A new API client signed in as ``user`` (session auth, as the browser uses; ``token=True`` for a token)."""
+    return testing.api_client
 
 
 @pytest.fixture
-def web_of(client):
-    """A Django test client signed in as ``user``, for server-rendered pages."""
-
-    def make(user):
-        client.force_login(user)
-        return client
-
-    return make
+def web_of():
+    """A new Django test client signed in as ``user``, for server-rendered pages (one client per user)."""
+    return testing.web_client
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ from access.models import (
 )
 from portal import permissions
 from portal.api.fields import IdField, StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
+from portal.api.serializers import ErrorSerializer as ErrorSerializer  # the one error shape, shared
 from portal.api.serializers import UserRefSerializer
 from portal.models import ACCESS_ADMINS, DataAsset
 from portal.selectors import MAX_ID
@@ -136,16 +137,6 @@ class CheckResultSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
     grant = serializers.IntegerField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (portal.api.exceptions)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="Messages per field."
-    )
 
 
 class RevokedCountSerializer(serializers.Serializer):

@@ -71,3 +71,13 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (portal.api.exceptions)."""
+
+    detail = serializers.CharField(help_text="One sentence for a person.")
+    code = serializers.CharField(help_text="Stable, for programs: invalid, not_found, forbidden, conflict, ...")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="Messages per field."
+    )

@@ -1,0 +1,180 @@
+"""The authorisation matrix of access/ routes (see ``portal/testing.py`` and
+``portal/tests/test_authorisation_matrix.py``): one row per route and method, one answer per role.
+
+``(own, other)`` is the answer on an object of the persona's own sphere and on someone else's:
+for an employee, admins and the auditor their own request or grant vs an employee's; for a
+reviewer one on the asset they review vs one on an asset they do not. The world's assets are
+confidential, so only their reviewers decide requests. Web actions answer 302 when done.
+"""
+
+from access.tests.factories import JUSTIFICATION, AccessRequestFactory, make_break_glass, make_grant
+from portal.testing import LOGIN, Row, answers
+
+
+def _request(target):
+    return AccessRequestFactory(requester=target.owner, asset=target.asset)
+
+
+def _grant(target):
+    return make_grant(target.owner, target.asset)
+
+
+def _break_glass(target):
+    return make_break_glass(target.owner, target.asset)
+
+
+KINDS = {"request": _request, "grant": _grant, "break_glass": _break_glass}
+
+COMMENT = {"comment": "Needed for the churn study this quarter."}
+REASON = {"reason": "The project has ended."}
+NEW_REQUEST = {"scope": "use", "justification": JUSTIFICATION, "duration_days": 30}
+BREAK_GLASS = {"scope": "use", "justification": JUSTIFICATION, "hours": 4}
+
+
+def _with_asset(body):
+    return lambda world, obj: {"asset": world.asset().pk, **body}
+
+
+def _check(world, obj):
+    return {"user": world.user("employee").pk, "asset": world.asset().pk, "scope": "use"}
+
+
+def web(expect, done=None):
+    """The same rights on a page: the anonymous are sent to sign in, and ``done`` is a redirect."""
+
+    def page(value):
+        if isinstance(value, tuple):
+            return tuple(page(v) for v in value)
+        return LOGIN if value == 401 else 302 if value == done else value
+
+    return {role: page(value) for role, value in expect.items()}
+
+
+# Who sees an object: its owner, the asset's reviewers, and the roles that see everything.
+SEE = answers(
+    anonymous=401,
+    employee=(200, 404),
+    reviewer=(200, 404),
+    other_reviewer=(200, 404),
+    access_admin=(200, 200),
+    privacy_officer=(200, 200),
+    auditor=(200, 200),
+    service=404,
+)
+# Deciding: the asset's reviewers, never the requester (the world's assets are confidential).
+DECIDE = answers(
+    anonymous=401,
+    employee=(403, 404),
+    reviewer=(200, 404),
+    other_reviewer=(200, 404),
+    access_admin=(403, 403),
+    privacy_officer=(403, 403),
+    auditor=(403, 403),
+    service=404,
+)
+# Cancelling: the requester only.
+CANCEL = answers(
+    anonymous=401,
+    employee=(200, 404),
+    reviewer=(403, 404),
+    other_reviewer=(403, 404),
+    access_admin=(200, 403),
+    privacy_officer=(200, 403),
+    auditor=(200, 403),
+    service=404,
+)
+# Revoking: the grantee, the asset's reviewers and access admins.
+REVOKE = answers(
+    anonymous=401,
+    employee=(200, 404),
+    reviewer=(200, 404),
+    other_reviewer=(200, 404),
+    access_admin=(200, 200),
+    privacy_officer=(200, 403),
+    auditor=(200, 403),
+    service=404,
+)
+# Reviewing a break-glass use: the asset's reviewers and privacy officers, never the user.
+REVIEW = answers(
+    anonymous=401,
+    employee=(403, 404),
+    reviewer=(200, 404),
+    other_reviewer=(200, 404),
+    access_admin=(403, 403),
+    privacy_officer=(403, 200),
+    auditor=(403, 403),
+    service=404,
+)
+LIST = answers(default=200, anonymous=401)
+# Every active user may ask for access and break the glass on any asset of the catalogue.
+ASK = answers(default=201, anonymous=401)
+ASK_ON_ASSET = answers(default=(201, 201), anonymous=401, service=201)
+OWN_THINGS = "an auditor or admin is an employee too: their own request or grant is theirs to withdraw"
+
+ROWS = [
+    # --- Pages -----------------------------------------------------------------
+    Row("access:request-list", "GET", web(LIST)),
+    Row("access:request-detail", "GET", web(SEE), kind="request"),
+    Row("access:request-approve", "POST", web(DECIDE, done=200), kind="request", body=COMMENT),
+    # Confirmation pages: GET shows the form to those who may act, and refuses as POST would.
+    Row("access:request-deny", "GET", web(DECIDE), kind="request"),
+    Row("access:request-deny", "POST", web(DECIDE, done=200), kind="request", body=COMMENT),
+    Row("access:request-cancel", "GET", web(CANCEL), kind="request", note=OWN_THINGS),
+    Row("access:request-cancel", "POST", web(CANCEL, done=200), kind="request", note=OWN_THINGS),
+    Row("access:request-new", "GET", web(answers(default=(200, 200), anonymous=401, service=200)), kind="asset"),
+    Row("access:request-new", "POST", web(ASK_ON_ASSET, done=201), kind="asset", body=NEW_REQUEST),
+    Row("access:break-glass", "GET", web(answers(default=(200, 200), anonymous=401, service=200)), kind="asset"),
+    Row("access:break-glass", "POST", web(ASK_ON_ASSET, done=201), kind="asset", body=BREAK_GLASS),
+    Row("access:review-queue", "GET", web(LIST)),
+    Row("access:grant-list", "GET", web(LIST)),
+    Row("access:grant-detail", "GET", web(SEE), kind="grant"),
+    Row("access:grant-revoke", "GET", web(REVOKE), kind="grant", note=OWN_THINGS),
+    Row("access:grant-revoke", "POST", web(REVOKE, done=200), kind="grant", body=REASON, note=OWN_THINGS),
+    Row(
+        "access:break-glass-review",
+        "POST",
+        web(REVIEW, done=200),
+        kind="break_glass",
+        body={"justified": "yes", "comment": "The billing run was down."},
+    ),
+    # --- API ---------------------------------------------------------------------
+    Row("api-access-request-list", "GET", LIST),
+    Row("api-access-request-list", "POST", ASK, body=_with_asset(NEW_REQUEST)),
+    Row("api-access-request-detail", "GET", SEE, kind="request"),
+    Row("api-access-request-approve", "POST", DECIDE, kind="request", body=COMMENT),
+    Row("api-access-request-deny", "POST", DECIDE, kind="request", body=COMMENT),
+    Row("api-access-request-cancel", "POST", CANCEL, kind="request", note=OWN_THINGS),
+    Row("api-grant-list", "GET", LIST),
+    Row("api-grant-detail", "GET", SEE, kind="grant"),
+    Row("api-grant-revoke", "POST", REVOKE, kind="grant", body=REASON, note=OWN_THINGS),
+    Row(
+        "api-grant-review",
+        "POST",
+        REVIEW,
+        kind="break_glass",
+        body={"justified": True, "comment": "The billing run was down."},
+    ),
+    Row("api-break-glass-list", "GET", LIST),
+    Row("api-break-glass-list", "POST", ASK, body=_with_asset(BREAK_GLASS)),
+    Row(
+        "api-access-check",
+        "POST",
+        answers(default=403, anonymous=401, service=200),
+        body=_check,
+        note="the decision point answers services holding access.check_access only",
+    ),
+    Row(
+        "api-user-revoke-all",
+        "POST",
+        answers(
+            default=(403, 403),
+            anonymous=401,
+            access_admin=(200, 200),
+            privacy_officer=(200, 200),
+            service=403,
+        ),
+        kind="user",
+        body=REASON,
+        note="refused before the user is looked up, so nobody without the right learns which ids exist",
+    ),
+]

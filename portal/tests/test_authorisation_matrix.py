@@ -1,0 +1,164 @@
+"""Authorisation matrix: every route and method of the URLconf, by every role, on own and others' objects.
+
+An object a user may not see answers 404; an action they may not take, 403 (SPEC "Security and
+reliability"). The routes come from ``django.urls.get_resolver()``; what each role gets is written
+in each app's ``tests/authorisation.py``. A route missing from those tables fails
+:func:`test_every_route_and_method_is_classified`, so every new endpoint and page is classified.
+"""
+
+import types
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import path, reverse
+from django.views import View
+from django.views.generic import TemplateView
+from rest_framework.test import APIClient
+
+import portal.urls
+from portal import testing
+
+ROUTES = testing.routes()
+ROWS, KINDS = testing.matrix_tables()
+CASES = testing.cases(ROWS)
+
+
+def test_every_route_and_method_is_classified():
+    errors = testing.coverage_errors(ROWS, ROUTES, KINDS)
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_authorisation(case, db):
+    result = testing.run(case, KINDS, ROUTES)
+    if result.actual != result.expected:
+        pytest.fail(str(result), pytrace=False)
+
+
+# Writes that use no cookie, so there is nothing for a forged cross-site request to ride on.
+NO_SESSION = {
+    ("api-token", "POST"): "trades a username and password for a token; no session is read",
+    ("api-not-found", "POST"): "changes nothing: a JSON 404 for any method",
+}
+WRITES = [row for row in ROWS if row.method != "GET" and (row.route, row.method) not in NO_SESSION]
+
+
+@pytest.mark.parametrize("row", WRITES, ids=lambda row: f"{row.method} {row.route}")
+def test_every_write_with_a_session_needs_the_csrf_token(row, db):
+    route = ROUTES[row.route]
+    client = (APIClient if route.api else Client)(enforce_csrf_checks=True)
+    client.force_login(testing.make_user("employee"))
+    # The check runs before the view looks anything up, so any id will do.
+    url = row.url or reverse(row.route, kwargs=dict.fromkeys(route.kwargs, 1))
+
+    response = client.generic(row.method, url, "{}", content_type="application/json")
+
+    assert response.status_code == 403, response.content[:200]
+    assert b"CSRF" in response.content
+
+
+# --- The test of the test -------------------------------------------------------
+
+
+class _Extra(TemplateView):
+    template_name = "portal/dashboard.html"
+
+
+class _ExtraAction(View):
+    def post(self, request, pk):
+        raise NotImplementedError
+
+
+def _urlconf(*extra):
+    module = types.ModuleType("urls_with_more")
+    module.urlpatterns = [*portal.urls.urlpatterns, *extra]
+    return module
+
+
+def _new_errors(rows, found) -> list[str]:
+    """What the table gets wrong about ``found`` beyond what it gets wrong about the real URLconf."""
+    known = set(testing.coverage_errors(ROWS, ROUTES, KINDS))
+    return [e for e in testing.coverage_errors(rows, found, KINDS) if e not in known]
+
+
+def test_a_route_nobody_classified_fails_the_coverage_check():
+    found = testing.routes(_urlconf(path("reports/", _Extra.as_view(), name="report-list")))
+
+    assert _new_errors(ROWS, found) == [
+        "No row for GET report-list (/reports/): classify it in the authorisation table of its app "
+        "(<app>/tests/authorisation.py)."
+    ]
+
+
+def test_each_method_of_a_route_needs_its_row():
+    found = testing.routes(_urlconf(path("reports/<int:pk>/close/", _ExtraAction.as_view(), name="report-close")))
+    row = testing.Row("report-close", "POST", {}, kind="request")
+
+    roles = ", ".join(testing.MATRIX_ROLES)
+    assert _new_errors([*ROWS, row], found) == [f"Row for POST report-close does not say what {roles} get."]
+
+
+def test_rows_for_routes_that_are_gone_and_ids_without_a_kind_are_named():
+    stale = testing.Row("report-list", "GET", testing.answers(default=200))
+    found = testing.routes(_urlconf(path("reports/<int:pk>/", _Extra.as_view(), name="report-detail")))
+    no_kind = testing.Row("report-detail", "GET", testing.answers(default=(200, 404), anonymous=401, service=404))
+
+    assert _new_errors([*ROWS, stale, no_kind], found) == [
+        "Row for GET report-list names no route and method of the URLconf.",
+        "Row for GET report-detail: its URL takes ('pk',); say what (kind=).",
+    ]
+
+
+def test_a_route_without_its_own_name_cannot_be_reached_and_is_named():
+    found = testing.routes(_urlconf(path("reports/", _Extra.as_view())))
+
+    assert _new_errors(ROWS, found) == [
+        "/reports/ has no URL name of its own: give it one, so the matrix can reverse it.",
+        "No row for GET reports/ (/reports/): classify it in the authorisation table of its app "
+        "(<app>/tests/authorisation.py).",
+    ]
+
+
+def test_the_matrix_reads_methods_from_each_kind_of_view():
+    assert ROUTES["dashboard"].methods == ("GET",)
+    assert ROUTES["access:request-approve"].methods == ("POST",)
+    assert ROUTES["api-asset-detail"].methods == ("GET", "PUT", "PATCH")
+    assert ROUTES["api-access-check"].methods == ("POST",)
+    assert ROUTES["access:grant-detail"].kwargs == ("pk",)
+
+
+def test_a_wrong_answer_fails_naming_the_route_the_role_and_the_object(db):
+    row = testing.Row("api-grant-detail", "GET", {"employee": (404, 404)}, kind="grant")
+    result = testing.run(testing.Case(row, "employee", testing.OWN), KINDS, ROUTES)
+
+    assert result.actual == 200
+    assert str(result).startswith("GET api-grant-detail as employee-own: GET /api/grants/")
+    assert "should answer 404, answered 200" in str(result)
+
+
+# --- The Django admin: staff only ----------------------------------------------------
+
+
+def _changelists():
+    return [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
+    ]
+
+
+@pytest.mark.parametrize("role", [r for r in testing.MATRIX_ROLES if r != "service"])
+def test_the_admin_sends_everyone_but_staff_to_its_sign_in(role, db):
+    client = testing.web_client(testing.make_user(role))
+    for url in [reverse("admin:index"), *_changelists()]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login")), url
+
+
+def test_staff_reach_the_admin_and_every_changelist(db):
+    owner = testing.make_user("access_admin")
+    owner.is_staff = owner.is_superuser = True
+    owner.save(update_fields=["is_staff", "is_superuser"])
+    client = testing.web_client(owner)
+    for url in [reverse("admin:index"), *_changelists()]:
+        assert client.get(url).status_code == 200, url
