@@ -53,10 +53,9 @@ def test_reinstating_without_a_reason_says_a_reason_is_needed(web_of, access_adm
     offboarding.user_offboard(actor=access_admin, user=employee, reason="Left the company.")
     person = f"/people/{employee.pk}/"
 
-    response = web_of(access_admin).post(
-        f"{person}reinstate/", {"reason": ""}, HTTP_REFERER=f"http://testserver{person}"
-    )
-    page = web_of(access_admin).get(response["Location"]).content.decode()
+    web = web_of(access_admin)
+    response = web.post(f"{person}reinstate/", {"reason": ""}, HTTP_REFERER=f"http://testserver{person}")
+    page = web.get(response["Location"]).content.decode()
 
     assert "Say why this person may have access again." in page
     assert "Some fields are not valid." not in page
