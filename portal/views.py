@@ -8,7 +8,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from portal import offboarding, panels, permissions, selectors
 from portal.errors import ValidationError
 from portal.forms import ReasonForm
-from portal.models import Sensitivity
+from portal.models import ROLE_LABELS, Sensitivity
 from portal.web import PortalViewMixin, apply_to_form, query_bool
 
 
@@ -76,7 +76,7 @@ class PersonDetailView(PortalViewMixin, TemplateView):
         person = selectors.person_get(user=user, pk=self.kwargs["pk"])
         return super().get_context_data(
             person=person,
-            roles=list(person.groups.all()),
+            roles=[ROLE_LABELS.get(g.name, g.name) for g in person.groups.all()],
             reviews=selectors.person_reviews(person),
             history=selectors.person_history(person),
             panels=panels.render("person", self.request, person),

@@ -119,3 +119,33 @@ def test_admin_tool_and_bulk_revoke_pages_have_one_heading(root_web, employee, a
     assert tool.count(f"<h1>Revoke all access of {employee}</h1>") == 1
     assert '<a href="/admin/portal/user/">Users</a>' in tool
     assert bulk.count("<h1>Revoke grants</h1>") == 1
+
+
+# --- Words a person reads ---------------------------------------------------------------
+
+
+def test_the_person_page_names_roles_in_words(web_of, access_admin, privacy_officer):
+    page = web_of(access_admin).get(f"/people/{privacy_officer.pk}/").content.decode()
+
+    assert "privacy officer" in page
+    assert "privacy-officers" not in page
+
+
+def test_an_offboarded_person_is_told_on_their_dashboard_that_access_was_withdrawn(web_of, access_admin, employee):
+    before = web_of(employee).get("/").content.decode()
+    offboarding.user_offboard(actor=access_admin, user=employee, reason="Left the company.")
+
+    after = web_of(employee).get("/").content.decode()
+
+    assert "access was withdrawn" not in before
+    assert "Your access was withdrawn" in after
+
+
+def test_a_reviewer_reads_that_a_request_waits_for_them(web_of, reviewer, employee, asset):
+    req = AccessRequestFactory(requester=employee, asset=asset)
+
+    as_reviewer = web_of(reviewer).get(f"/access/requests/{req.pk}/").content.decode()
+    as_requester = web_of(employee).get(f"/access/requests/{req.pk}/").content.decode()
+
+    assert "Waiting for you" in as_reviewer
+    assert f"Waiting for {reviewer}" in as_requester
