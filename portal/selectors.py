@@ -7,7 +7,15 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.errors import NotFound
-from portal.models import ROLE_GROUPS, AuditEvent, DataAsset, DataAssetUserObjectPermission, Sensitivity, User
+from portal.models import (
+    ROLE_GROUPS,
+    ROLE_LABELS,
+    AuditEvent,
+    DataAsset,
+    DataAssetUserObjectPermission,
+    Sensitivity,
+    User,
+)
 from portal.params import BoolFilter, FlagCheckbox, apply_filters
 
 
@@ -115,7 +123,7 @@ class PeopleFilter(django_filters.FilterSet):
         method="search", label="Search", widget=forms.SearchInput(attrs={"placeholder": "Name, user name or e-mail"})
     )
     role = django_filters.ChoiceFilter(
-        choices=[(EMPLOYEE, "Employee (no role)"), *((g, g.replace("-", " ").capitalize()) for g in ROLE_GROUPS)],
+        choices=[(EMPLOYEE, "Employee (no role)"), *((g, ROLE_LABELS[g].capitalize()) for g in ROLE_GROUPS)],
         method="filter_role",
         label="Role",
         empty_label="Any",

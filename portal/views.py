@@ -9,6 +9,7 @@ from portal import offboarding, panels, permissions, selectors
 from portal.errors import ValidationError
 from portal.forms import ReasonForm
 from portal.lists import FilteredListView
+from portal.models import ROLE_LABELS
 from portal.web import PortalViewMixin, apply_to_form
 
 
@@ -63,7 +64,7 @@ class PersonDetailView(PortalViewMixin, TemplateView):
         person = selectors.person_get(user=user, pk=self.kwargs["pk"])
         return super().get_context_data(
             person=person,
-            roles=list(person.groups.all()),
+            roles=[ROLE_LABELS.get(g.name, g.name) for g in person.groups.all()],
             reviews=selectors.person_reviews(person),
             history=selectors.person_history(person),
             panels=panels.render("person", self.request, person),

@@ -138,6 +138,12 @@ class GrantRevokeView(ConfirmView):
             "back_label": f"Grant #{grant.pk}",
         }
 
+    def show(self, grant, form, *, next_url: str):
+        if grant.user_id == self.request.user.pk:
+            # "The grantee is told this" read as if someone else would be.
+            form.fields["reason"].help_text = "Recorded in the grant's history."
+        return super().show(grant, form, next_url=next_url)
+
     def perform(self, grant, form):
         grant = services.grant_revoke(actor=self.request.user, grant=grant, **form.cleaned_data)
         return f"Revoked {grant.user}'s {grant.scope} access to {grant.asset}."
