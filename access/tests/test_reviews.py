@@ -104,7 +104,7 @@ def test_the_request_page_and_the_queue_name_who_is_awaited(web_of, employee, re
     page = web_of(employee).get(f"/access/requests/{req.pk}/").content.decode()
     assert "Still to approve" in page and "Waiting for Ravi" in page
     queue = web_of(second_reviewer).get("/access/review/").content.decode()
-    assert "Waiting for Ravi" in queue
+    assert "Waiting for you" in queue
 
 
 # --- Escalation ----------------------------------------------------------------------
