@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.permissions import BasePermission
 
-from portal import selectors_audit
+from portal import audit, selectors_audit
 from portal.api.lists import FilteredListViewSet
 from portal.api.permissions import IsActiveUser
 from portal.models import AuditEvent
@@ -24,19 +24,7 @@ class MayReadAuditLog(BasePermission):
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = [
-            "sequence",
-            "created_at",
-            "actor_id",
-            "actor_repr",
-            "action",
-            "target_type",
-            "target_id",
-            "target_repr",
-            "details",
-            "prev_hash",
-            "hash",
-        ]
+        fields = list(audit.COLUMNS)  # every stored column, as the chain hashes them
         read_only_fields = fields
 
 
