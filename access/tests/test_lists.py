@@ -233,7 +233,8 @@ def test_the_campaign_queue_answers_a_bad_filter_with_a_message_and_opens_on_the
     response = web.get(f"{path}?recommendation=keep-forever")
 
     assert f'<li class="msg msg-error">{BAD_FILTERS}' in response.content.decode()
-    assert item not in response.context["items"] and len(response.context["items"]) == 1
+    assert item not in response.context["items"]
+    assert len(response.context["items"]) == 1
     assert client_of(reviewer).get(f"/api/campaigns/{running.pk}/items/?recommendation=keep-forever").status_code == 400
     assert len(web.get(f"{path}?decided=").context["items"]) == 2  # "All"
     assert list(web.get(f"{path}?decided=true").context["items"]) == [item]

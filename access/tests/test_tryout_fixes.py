@@ -28,7 +28,8 @@ def test_denying_twice_from_the_confirmation_page_lands_somewhere_that_answers(w
     again = web.post(url, {"comment": "Again."}, HTTP_REFERER=f"http://testserver{url}")
     landing = web.get(again["Location"], HTTP_REFERER=f"http://testserver{url}")
 
-    assert again.status_code == 302 and urlsplit(again["Location"]).path != url
+    assert again.status_code == 302
+    assert urlsplit(again["Location"]).path != url
     assert landing.status_code == 200
     assert "This request is already denied." in landing.content.decode()
     assert AccessRequest.objects.get().status == "denied"
@@ -42,7 +43,8 @@ def test_opening_the_revoke_page_of_a_revoked_grant_from_itself_does_not_loop(we
 
     response = web.get(url, HTTP_REFERER=f"http://testserver{url}")
 
-    assert response.status_code == 302 and urlsplit(response["Location"]).path != url
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path != url
     assert Grant.objects.get().status == "revoked"
 
 
