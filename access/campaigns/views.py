@@ -271,6 +271,9 @@ class ItemActionView(PortalViewMixin, View):
         except ValidationError as exc:
             return _fail(request, exc)
         messages.success(request, message)
+        return self.done(request, item)
+
+    def done(self, request, item):
         return back(request, reverse("access:campaign-queue", args=[item.campaign_id]))
 
 
@@ -296,9 +299,19 @@ class ItemDelegateView(ItemActionView):
     def move(self, item, to):
         return services.review_item_delegate(actor=self.request.user, item=item, to=to)
 
+    def done(self, request, item):
+        # The item is no longer the delegating reviewer's: its page (the form's ``next``) would be a 404,
+        # and so would the campaign's queue if it was their last item there.
+        if selectors.campaign_list(user=request.user).filter(pk=item.campaign_id).exists():
+            return redirect("access:campaign-queue", item.campaign_id)
+        return redirect("access:campaign-list")
+
 
 class ItemReassignView(ItemDelegateView):
     officers_too = True
 
     def move(self, item, to):
         return services.review_item_reassign(actor=self.request.user, item=item, to=to)
+
+    def done(self, request, item):
+        return ItemActionView.done(self, request, item)

@@ -12,7 +12,7 @@ from access.tests.factories import GrantFactory, make_campaign
 from access.tests.test_web_queries import bulk_assets, warm
 from portal import permissions
 from portal.models import DataAssetUserObjectPermission
-from portal.tests.factories import UserFactory
+from portal.tests.factories import DataAssetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +208,26 @@ def test_the_campaign_page_queries_do_not_grow(web_of, access_admin, reviewer, n
     with django_assert_num_queries(11):
         response = web.get(path)
     assert response.context["counts"]["decided"] == n
+
+
+@pytest.mark.parametrize("others", [0, 1])
+def test_delegating_from_the_item_page_lands_on_the_queue_not_a_404(
+    web_of, access_admin, reviewer, second_reviewer, employee, others
+):
+    asset = DataAssetFactory(reviewers=[reviewer, second_reviewer])
+    GrantFactory(user=employee, asset=asset)
+    for _ in range(others):
+        GrantFactory(asset=asset)
+    campaign = make_campaign(access_admin)
+    item = ReviewItem.objects.filter(campaign=campaign, grantee=employee, reviewer=reviewer).get()
+    page = f"/access/review-items/{item.pk}/"
+
+    response = web_of(reviewer).post(f"{page}delegate/", {"to": second_reviewer.pk, "next": page}, follow=True)
+
+    assert response.status_code == 200
+    # With items left, their queue; with none, the queue would be a 404 too, so the campaign list.
+    queue = f"/access/campaigns/{campaign.pk}/queue/"
+    assert response.redirect_chain[-1][0] == (queue if others else "/access/campaigns/")
+    assert f"is now {second_reviewer}&#x27;s to decide" in response.content.decode()
+    item.refresh_from_db()
+    assert item.reviewer == second_reviewer
