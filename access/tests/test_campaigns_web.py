@@ -231,3 +231,10 @@ def test_delegating_from_the_item_page_lands_on_the_queue_not_a_404(
     assert f"is now {second_reviewer}&#x27;s to decide" in response.content.decode()
     item.refresh_from_db()
     assert item.reviewer == second_reviewer
+
+
+def test_the_item_page_names_its_two_histories_apart(web_of, reviewer, running):
+    item = ReviewItem.objects.filter(campaign=running, reviewer=reviewer).first()
+    page = web_of(reviewer).get(f"/access/review-items/{item.pk}/").content.decode()
+    assert "This review item's history" in page and "The grant's history" in page
+    assert page.count('id="history-h"') == 0  # ids on a page are unique
