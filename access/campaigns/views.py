@@ -183,13 +183,18 @@ class CampaignQueueView(PortalViewMixin, ListView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        # A reviewer sees the campaign only through their items; those who see every item
+        # (admins, officers, auditors) get the bulk bar only if some of the items are theirs.
+        may_decide = self.campaign.is_running and (
+            not selectors.sees_all(user) or ReviewItem.objects.filter(campaign=self.campaign, reviewer=user).exists()
+        )
         return super().get_context_data(
             campaign=self.campaign,
             filters=self.filters,
             decided=self.request.GET.get("decided", "false"),
             assets=selectors.my_assets(user=user, campaign=self.campaign),
             recommendations=Outcome.choices,
-            may_decide=self.campaign.is_running,
+            may_decide=may_decide,
             query=self.request.GET.urlencode(),
             **kwargs,
         )

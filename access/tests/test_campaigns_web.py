@@ -238,3 +238,11 @@ def test_the_item_page_names_its_two_histories_apart(web_of, reviewer, running):
     page = web_of(reviewer).get(f"/access/review-items/{item.pk}/").content.decode()
     assert "This review item's history" in page and "The grant's history" in page
     assert page.count('id="history-h"') == 0  # ids on a page are unique
+
+
+def test_the_bulk_bar_is_offered_only_to_who_has_items_to_decide(web_of, reviewer, auditor, access_admin, running):
+    path = f"/access/campaigns/{running.pk}/queue/"
+    assert "Bulk decision" in web_of(reviewer).get(path).content.decode()
+    for who in (auditor, access_admin):  # they read every item; none is theirs
+        page = web_of(who).get(path).content.decode()
+        assert "Bulk decision" not in page and 'name="items"' not in page
