@@ -196,3 +196,17 @@ def test_a_campaign_is_not_created_from_a_float_asset_id_or_a_numeric_name(clien
     assert web.post("/api/campaigns/", {"name": 12345, "due_at": due}, format="json").status_code == 400
     ok = web.post("/api/campaigns/", {"name": "Q1", "due_at": due, "assets": [asset.pk]}, format="json")
     assert ok.status_code == 201 and ok.json()["assets"] == [asset.pk]
+
+
+def test_bulk_ids_of_another_campaign_are_refused_and_nothing_is_decided(client_of, access_admin, reviewer, running):
+    other = make_campaign(access_admin)  # a second campaign over the same grants
+    theirs = ReviewItem.objects.filter(campaign=other).first()
+    mine = ReviewItem.objects.filter(campaign=running, reviewer=reviewer).first()
+
+    response = client_of(reviewer).post(
+        f"/api/campaigns/{running.pk}/decide", {"items": [mine.pk, theirs.pk], "decision": "revoke"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["items"] == ["1 of the chosen items is not yours to decide here."]
+    assert not ReviewItem.objects.exclude(decision="").exists()
