@@ -383,6 +383,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "target_type"]
     search_fields = ["action", "actor_repr", "target_repr", "target_id"]
     date_hierarchy = "created_at"
+    show_full_result_count = False  # the log grows without end: one COUNT a page, not two
 
 
 @admin.register(SentNotification)

@@ -15,7 +15,6 @@ from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from portal.errors import DomainError, Forbidden, NotFound
-from portal.params import BOOL_HELP, parse_bool
 
 RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
@@ -45,15 +44,6 @@ def back(request, fallback: str = "dashboard", *, referer: bool = True):
         # too, and browsers keep the referer across redirects): that would redirect forever.
         target = ""
     return redirect(target or fallback)
-
-
-def query_bool(request, name: str, default: bool = False) -> bool:
-    """A yes/no query parameter on a page; a malformed one is a message and counts as ``default``."""
-    try:
-        return parse_bool(request.GET.get(name), name=name, default=default)
-    except DomainError as exc:
-        messages.error(request, f"{exc.message} {BOOL_HELP}")
-        return default
 
 
 class PortalViewMixin(LoginRequiredMixin):

@@ -23,7 +23,7 @@ from portal import permissions, selectors
 from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, DataAssetUserObjectPermission, Sensitivity
 
 NAME = "assets"
-SELECTOR = "asset_list(usable=True)"
+SELECTOR = "asset_list(filters={'usable': True})"
 ENDPOINT = "GET /api/assets/?usable=1"
 
 
@@ -87,7 +87,7 @@ def _measure_selector(n: int, user, repeat: int) -> Measured:
         return (users.get(pk=user.pk),)
 
     def usable(u) -> list:
-        return list(selectors.asset_list(user=u, usable=True))
+        return list(selectors.asset_list(user=u, filters={"usable": True}))
 
     def everything(u) -> list:
         return list(DataAsset.objects.all())
