@@ -21,11 +21,11 @@ from access.api.views import DECISION_ERRORS, ERRORS, _choices, _valid
 from access.campaigns import evidence, selectors, services
 from access.campaigns.models import MAX_COMMENT, Campaign, Outcome, ReviewItem
 from portal import audit, permissions
+from portal.api.fields import IdField, StrictCharField, StrictPrimaryKeyRelatedField
 from portal.api.serializers import UserRefSerializer
 from portal.errors import Forbidden
 from portal.models import DataAsset, Sensitivity
 from portal.params import check_filters
-from portal.selectors import MAX_ID
 
 # --- Shapes -----------------------------------------------------------------
 
@@ -58,10 +58,10 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class CampaignInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     due_at = serializers.DateTimeField()
     min_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False, allow_blank=True)
-    assets = serializers.PrimaryKeyRelatedField(queryset=DataAsset.objects.all(), many=True, required=False)
+    assets = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), many=True, required=False)
     default_decision = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.REVOKE)
 
 
@@ -104,18 +104,16 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 
 class DecideInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Outcome.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_COMMENT)
+    comment = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_COMMENT)
 
 
 class MatchSerializer(serializers.Serializer):
-    asset = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    asset = IdField(required=False)
     recommendation = serializers.ChoiceField(choices=Outcome.choices, required=False)
 
 
 class BulkDecideInputSerializer(DecideInputSerializer):
-    items = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=10_000
-    )
+    items = serializers.ListField(child=IdField(), required=False, max_length=10_000)
     # More than 10,000 at once: use ``match``, which the database applies without an id list.
     match = MatchSerializer(required=False, help_text="Instead of items: every undecided item of yours matching this.")
 
@@ -130,7 +128,7 @@ class DecidedCountSerializer(serializers.Serializer):
 
 
 class MoveInputSerializer(serializers.Serializer):
-    to = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="User id of the new reviewer.")
+    to = IdField(help_text="User id of the new reviewer.")
 
 
 # --- Views ------------------------------------------------------------------

@@ -469,7 +469,8 @@ def review_items_decide(
     counts = qs.aggregate(total=Count("pk"), needs=Count("pk", filter=_needs_comment()))
     if items is not None and counts["total"] != len(wanted):
         missing = len(wanted) - counts["total"]
-        raise ValidationError(fields={"items": f"{missing} of the chosen items are not yours to decide here."})
+        verb = "is" if missing == 1 else "are"
+        raise ValidationError(fields={"items": f"{missing} of the chosen items {verb} not yours to decide here."})
     if decision == Outcome.CERTIFY and counts["needs"] and not comment:
         raise ValidationError(
             fields={

@@ -194,10 +194,16 @@ class CampaignQueueView(FilteredListView):
         form.fields["decided"].widget = forms.Select(choices=[("false", "Undecided"), ("true", "Decided"), ("", "All")])
 
     def get_context_data(self, **kwargs):
+        user = self.request.user
+        # A reviewer sees the campaign only through their items; those who see every item
+        # (admins, officers, auditors) get the bulk bar only if some of the items are theirs.
+        may_decide = self.campaign.is_running and (
+            not selectors.sees_all(user) or ReviewItem.objects.filter(campaign=self.campaign, reviewer=user).exists()
+        )
         return super().get_context_data(
             campaign=self.campaign,
             decided=self.filters.get("decided"),
-            may_decide=self.campaign.is_running,
+            may_decide=may_decide,
             query=self.request.GET.urlencode(),
             **kwargs,
         )
@@ -279,6 +285,9 @@ class ItemActionView(PortalViewMixin, View):
         except ValidationError as exc:
             return _fail(request, exc)
         messages.success(request, message)
+        return self.done(request, item)
+
+    def done(self, request, item):
         return back(request, reverse("access:campaign-queue", args=[item.campaign_id]))
 
 
@@ -304,9 +313,19 @@ class ItemDelegateView(ItemActionView):
     def move(self, item, to):
         return services.review_item_delegate(actor=self.request.user, item=item, to=to)
 
+    def done(self, request, item):
+        # The item is no longer the delegating reviewer's: its page (the form's ``next``) would be a 404,
+        # and so would the campaign's queue if it was their last item there.
+        if selectors.campaign_list(user=request.user).filter(pk=item.campaign_id).exists():
+            return redirect("access:campaign-queue", item.campaign_id)
+        return redirect("access:campaign-list")
+
 
 class ItemReassignView(ItemDelegateView):
     officers_too = True
 
     def move(self, item, to):
         return services.review_item_reassign(actor=self.request.user, item=item, to=to)
+
+    def done(self, request, item):
+        return ItemActionView.done(self, request, item)

@@ -11,6 +11,7 @@ from access.campaigns.evidence import COLUMNS
 from access.campaigns.models import ReviewItem
 from access.models import Grant
 from access.tests.factories import GrantFactory, make_campaign
+from portal import permissions
 from portal.models import AuditEvent
 from portal.tests.factories import DataAssetFactory
 
@@ -173,3 +174,56 @@ def test_delegate_and_reassign_through_the_api(
     moved = client_of(access_admin).post(f"/api/review-items/{item.pk}/reassign", {"to": privacy_officer.pk})
     assert moved.status_code == 200
     assert moved.json()["reviewer"]["id"] == privacy_officer.pk
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/campaigns/{c}/decide", {"items": [1.0], "decision": "revoke"}),
+        ("/api/campaigns/{c}/decide", {"items": [True], "decision": "revoke"}),
+        ("/api/campaigns/{c}/decide", {"match": {"asset": 1.0}, "decision": "revoke"}),
+        ("/api/campaigns/{c}/decide", {"items": [1], "decision": "revoke", "comment": 12345}),
+        ("/api/review-items/{i}/decide", {"decision": "revoke", "comment": True}),
+        ("/api/review-items/{i}/delegate", {"to": "second_reviewer"}),
+    ],
+)
+def test_ids_and_text_have_strict_json_types(client_of, reviewer, second_reviewer, asset, running, path, body):
+    item = ReviewItem.objects.filter(campaign=running).first()
+    if "to" in body:
+        # An eligible reviewer, so only the type refuses it.
+        permissions.assign("portal.review_dataasset", second_reviewer, asset)
+        body = {"to": second_reviewer.pk * 1.0}
+    if "items" in body:
+        # The item's own id (as given: 1.0 → its id as a float, 1 → its id), so only the type refuses it.
+        same = {float: item.pk * 1.0, int: item.pk}
+        body = {**body, "items": [same.get(type(v), v) for v in body["items"]]}
+    response = client_of(reviewer).post(path.format(c=running.pk, i=item.pk), body, format="json")
+    assert response.status_code == 400, response.json()
+    assert not ReviewItem.objects.filter(campaign=running).exclude(decision="").exists()
+
+
+def test_a_campaign_is_not_created_from_a_float_asset_id_or_a_numeric_name(client_of, access_admin, asset):
+    due = (timezone.now() + timedelta(days=7)).isoformat()
+    web = client_of(access_admin)
+    assert (
+        web.post("/api/campaigns/", {"name": "x", "due_at": due, "assets": [asset.pk * 1.0]}, format="json").status_code
+        == 400
+    )
+    assert web.post("/api/campaigns/", {"name": 12345, "due_at": due}, format="json").status_code == 400
+    ok = web.post("/api/campaigns/", {"name": "Q1", "due_at": due, "assets": [asset.pk]}, format="json")
+    assert ok.status_code == 201
+    assert ok.json()["assets"] == [asset.pk]
+
+
+def test_bulk_ids_of_another_campaign_are_refused_and_nothing_is_decided(client_of, access_admin, reviewer, running):
+    other = make_campaign(access_admin)  # a second campaign over the same grants
+    theirs = ReviewItem.objects.filter(campaign=other).first()
+    mine = ReviewItem.objects.filter(campaign=running, reviewer=reviewer).first()
+
+    response = client_of(reviewer).post(
+        f"/api/campaigns/{running.pk}/decide", {"items": [mine.pk, theirs.pk], "decision": "revoke"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["items"] == ["1 of the chosen items is not yours to decide here."]
+    assert not ReviewItem.objects.exclude(decision="").exists()

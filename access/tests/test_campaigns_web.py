@@ -12,7 +12,7 @@ from access.tests.factories import GrantFactory, make_campaign
 from access.tests.test_web_queries import bulk_assets, warm
 from portal import permissions
 from portal.models import DataAssetUserObjectPermission
-from portal.tests.factories import UserFactory
+from portal.tests.factories import DataAssetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +215,43 @@ def test_the_campaign_page_queries_do_not_grow(web_of, access_admin, reviewer, n
     with django_assert_num_queries(11):
         response = web.get(path)
     assert response.context["counts"]["decided"] == n
+
+
+@pytest.mark.parametrize("others", [0, 1])
+def test_delegating_from_the_item_page_lands_on_the_queue_not_a_404(
+    web_of, access_admin, reviewer, second_reviewer, employee, others
+):
+    asset = DataAssetFactory(reviewers=[reviewer, second_reviewer])
+    GrantFactory(user=employee, asset=asset)
+    for _ in range(others):
+        GrantFactory(asset=asset)
+    campaign = make_campaign(access_admin)
+    item = ReviewItem.objects.filter(campaign=campaign, grantee=employee, reviewer=reviewer).get()
+    page = f"/access/review-items/{item.pk}/"
+
+    response = web_of(reviewer).post(f"{page}delegate/", {"to": second_reviewer.pk, "next": page}, follow=True)
+
+    assert response.status_code == 200
+    # With items left, their queue; with none, the queue would be a 404 too, so the campaign list.
+    queue = f"/access/campaigns/{campaign.pk}/queue/"
+    assert response.redirect_chain[-1][0] == (queue if others else "/access/campaigns/")
+    assert f"is now {second_reviewer}&#x27;s to decide" in response.content.decode()
+    item.refresh_from_db()
+    assert item.reviewer == second_reviewer
+
+
+def test_the_item_page_names_its_two_histories_apart(web_of, reviewer, running):
+    item = ReviewItem.objects.filter(campaign=running, reviewer=reviewer).first()
+    page = web_of(reviewer).get(f"/access/review-items/{item.pk}/").content.decode()
+    assert "This review item's history" in page
+    assert "The grant's history" in page
+    assert page.count('id="history-h"') == 0  # ids on a page are unique
+
+
+def test_the_bulk_bar_is_offered_only_to_who_has_items_to_decide(web_of, reviewer, auditor, access_admin, running):
+    path = f"/access/campaigns/{running.pk}/queue/"
+    assert "Bulk decision" in web_of(reviewer).get(path).content.decode()
+    for who in (auditor, access_admin):  # they read every item; none is theirs
+        page = web_of(who).get(path).content.decode()
+        assert "Bulk decision" not in page
+        assert 'name="items"' not in page
