@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 from access.campaigns.models import Campaign, Outcome, ReviewItem
 from access.models import Grant
 from portal import permissions
-from portal.errors import NotFound
 from portal.params import BoolFilter
 from portal.selectors import IdFilter, is_id
 
@@ -33,10 +32,7 @@ def campaign_list(*, user) -> QuerySet[Campaign]:
 
 
 def campaign_get(*, user, pk) -> Campaign:
-    campaign = campaign_list(user=user).filter(pk=pk).first() if is_id(pk) else None
-    if campaign is None:
-        raise NotFound()
-    return campaign
+    return permissions.get_visible(campaign_list(user=user), pk)
 
 
 def with_progress(qs: QuerySet[Campaign]) -> QuerySet[Campaign]:
@@ -86,7 +82,8 @@ class _Req:
 def _other_grants():
     """How many other active grants the grantee holds on the same asset (a subquery, not a query per row)."""
     others = (
-        Grant.objects.filter(user=OuterRef("grantee_id"), asset=OuterRef("asset_id"), status=Grant.Status.ACTIVE)
+        Grant.objects.active()
+        .filter(user=OuterRef("grantee_id"), asset=OuterRef("asset_id"))
         .exclude(pk=OuterRef("grant_id"))
         .order_by()
         .values("user")
@@ -109,10 +106,7 @@ def item_get(*, user, pk) -> ReviewItem:
     qs = qs.select_related(
         "campaign", "grantee", "asset", "reviewer", "decided_by", "grant", "grant__request", "grant__revoked_by"
     )
-    item = qs.filter(pk=pk).first() if is_id(pk) else None
-    if item is None:
-        raise NotFound()
-    return item
+    return permissions.get_visible(qs, pk)
 
 
 def item_context(item: ReviewItem) -> dict:

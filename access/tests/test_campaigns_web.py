@@ -255,3 +255,19 @@ def test_the_bulk_bar_is_offered_only_to_who_has_items_to_decide(web_of, reviewe
         page = web_of(who).get(path).content.decode()
         assert "Bulk decision" not in page
         assert 'name="items"' not in page
+
+
+def test_the_queue_counts_only_the_grantees_other_grants_that_are_still_active(access_admin, reviewer, employee, asset):
+    from access.campaigns import selectors
+
+    GrantFactory(user=employee, asset=asset, scope="use")
+    campaign = make_campaign(access_admin)
+    past = timezone.now() - timedelta(days=1)
+    # Past its expiry but not yet swept: no access by the one rule, so not "another grant".
+    GrantFactory(user=employee, asset=asset, scope="export", granted_at=past - timedelta(days=2), expires_at=past)
+    [item] = selectors.item_list(user=reviewer, campaign=campaign)
+    assert item.other_grants == 0
+
+    GrantFactory(user=employee, asset=asset, scope="admin")
+    [item] = selectors.item_list(user=reviewer, campaign=campaign)
+    assert item.other_grants == 1
