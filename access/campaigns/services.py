@@ -411,6 +411,8 @@ def review_item_decide(*, actor, item: ReviewItem, decision: str, comment: str =
     if needed and not comment:
         raise ValidationError(fields={"comment": needed})
     previous = item.decision
+    if (previous, item.comment) == (decision, comment):
+        return item  # the same decision again (a double click, a retried call) changes nothing
     item.decision, item.comment, item.decided_by, item.decided_at = decision, comment, actor, timezone.now()
     item.save(update_fields=["decision", "comment", "decided_by", "decided_at"])
     audit.record(
@@ -478,10 +480,14 @@ def review_items_decide(
                 "say why they should stay."
             }
         )
+    # Items that already carry this very decision are left alone: deciding twice changes nothing.
+    qs = qs.exclude(decision=decision, comment=comment)
     ids = list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
     if not ids:
         return 0
-    qs.update(decision=decision, comment=comment, decided_by=actor, decided_at=timezone.now())
+    ReviewItem.objects.filter(pk__in=ids).update(
+        decision=decision, comment=comment, decided_by=actor, decided_at=timezone.now()
+    )
     audit.record(
         actor=actor,
         action="access.review_items.decided",

@@ -227,3 +227,22 @@ def test_bulk_ids_of_another_campaign_are_refused_and_nothing_is_decided(client_
     assert response.status_code == 400
     assert response.json()["errors"]["items"] == ["1 of the chosen items is not yours to decide here."]
     assert not ReviewItem.objects.exclude(decision="").exists()
+
+
+def test_the_same_decision_twice_changes_nothing_the_second_time(client_of, reviewer, running):
+    from portal.models import AuditEvent
+
+    item = ReviewItem.objects.filter(campaign=running, reviewer=reviewer).first()
+    api = client_of(reviewer)
+    body = {"decision": "revoke", "comment": ""}
+    first = api.post(f"/api/review-items/{item.pk}/decide", body, format="json")
+    events = AuditEvent.objects.count()
+    decided_at = ReviewItem.objects.get(pk=item.pk).decided_at
+
+    again = api.post(f"/api/review-items/{item.pk}/decide", body, format="json")
+    bulk = api.post(f"/api/campaigns/{running.pk}/decide", {"items": [item.pk], **body}, format="json")
+
+    assert (first.status_code, again.status_code, bulk.status_code) == (200, 200, 200)
+    assert bulk.json() == {"decided": 0}
+    assert AuditEvent.objects.count() == events
+    assert ReviewItem.objects.get(pk=item.pk).decided_at == decided_at
