@@ -22,6 +22,7 @@ urlpatterns = [
     path("access/", include("access.urls")),
     path("api/", include("portal.api.urls")),
     path("api/", include("access.api.urls")),
+    path("api/", include("incidents.api.urls")),
     # Keep last: any other /api/ path is a JSON 404, DEBUG or not.
     re_path(r"^api(?:/|$)", web.api_not_found, name="api-not-found"),
 ]

@@ -1,0 +1,74 @@
+"""Reading incidents: only those the user may see (privacy officers and auditors all; others what they
+reported or handle). A missing and an invisible incident are the same :class:`NotFound`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from access.models import Grant
+from incidents.models import Filing, Incident, InvolvedUser, Obligation
+from portal import permissions
+
+VIEW = "incidents.view_incident"
+
+
+def _obligations() -> Prefetch:
+    return Prefetch("obligations", queryset=Obligation.objects.select_related("regime"))
+
+
+def _visible(user, filters: dict | None = None) -> QuerySet[Incident]:
+    qs = permissions.visible(user, VIEW, Incident.objects.all())
+    filters = filters or {}
+    if filters.get("status"):
+        qs = qs.filter(status__in=filters["status"])
+    if filters.get("exercise") is not None:
+        qs = qs.filter(is_exercise=filters["exercise"])
+    return qs.select_related("reported_by").prefetch_related("assets")
+
+
+def incident_list(*, user, filters: dict | None = None) -> QuerySet[Incident]:
+    return _visible(user, filters).prefetch_related(_obligations())
+
+
+def incident_get(*, user, pk) -> Incident:
+    qs = (
+        _visible(user)
+        .select_related("assessed_by", "no_notification_by")
+        .prefetch_related(
+            Prefetch(
+                "obligations",
+                queryset=Obligation.objects.select_related("regime").prefetch_related(
+                    Prefetch("filings", queryset=Filing.objects.select_related("recorded_by"))
+                ),
+            ),
+            Prefetch("involved", queryset=InvolvedUser.objects.select_related("user", "added_by")),
+            "timeline__actor",
+        )
+    )
+    return permissions.get_visible(qs, pk)
+
+
+def incident_handlers(incident: Incident) -> list:
+    return list(permissions.holders("incidents.change_incident", incident))
+
+
+def clock(obligation: Obligation, now: datetime | None = None) -> dict:
+    """Time left (or overdue) on an obligation: what the list, the detail and the API show."""
+    if not obligation.is_open:
+        return {"state": "met" if obligation.done_at else "closed", "seconds": None}
+    if obligation.due_at is None:
+        return {"state": "without_undue_delay", "seconds": None}
+    left = (obligation.due_at - (now or timezone.now())).total_seconds()
+    return {"state": "running" if left >= 0 else "overdue", "seconds": int(left)}
+
+
+def involved_active_grants(incident: Incident) -> dict[int, list[Grant]]:
+    """The active grants of each involved user, in one query."""
+    users = [i.user_id for i in incident.involved.all()]
+    out: dict[int, list[Grant]] = {u: [] for u in users}
+    for grant in Grant.objects.active().filter(user_id__in=users).select_related("asset"):
+        out[grant.user_id].append(grant)
+    return out
