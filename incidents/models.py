@@ -251,3 +251,7 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Timeline entries are append-only.")
+
+
+# Named for the API schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+IncidentKind, IncidentStatus, FilingKind = Incident.Kind, Incident.Status, Filing.Kind
