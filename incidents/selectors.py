@@ -55,14 +55,33 @@ def incident_handlers(incident: Incident) -> list:
     return list(permissions.holders("incidents.change_incident", incident))
 
 
+def _duration(seconds: int) -> str:
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if days else f"{hours} h {minutes} min"
+
+
 def clock(obligation: Obligation, now: datetime | None = None) -> dict:
     """Time left (or overdue) on an obligation: what the list, the detail and the API show."""
     if not obligation.is_open:
-        return {"state": "met" if obligation.done_at else "closed", "seconds": None}
+        state = "met" if obligation.done_at else "exempt" if obligation.exempt_at else "withdrawn"
+        return {"state": state, "seconds": None, "text": state}
     if obligation.due_at is None:
-        return {"state": "without_undue_delay", "seconds": None}
-    left = (obligation.due_at - (now or timezone.now())).total_seconds()
-    return {"state": "running" if left >= 0 else "overdue", "seconds": int(left)}
+        return {"state": "without_undue_delay", "seconds": None, "text": "without undue delay"}
+    left = int((obligation.due_at - (now or timezone.now())).total_seconds())
+    if left >= 0:
+        return {"state": "running", "seconds": left, "text": f"{_duration(left)} left"}
+    return {"state": "overdue", "seconds": left, "text": f"overdue by {_duration(left)}"}
+
+
+def next_clock(incident: Incident, now: datetime | None = None) -> dict | None:
+    """The most urgent open obligation's clock (from the prefetched obligations), for the list."""
+    open_ = [o for o in incident.obligations.all() if o.is_open]
+    if not open_:
+        return None
+    dated = [o for o in open_ if o.due_at is not None]
+    first = min(dated, key=lambda o: o.due_at.timestamp() if o.due_at else 0.0) if dated else open_[0]
+    return {"obligation": first, **clock(first, now)}
 
 
 def involved_active_grants(incident: Incident) -> dict[int, list[Grant]]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("audit/export.csv", views_audit.AuditEventExportView.as_view(), name="audit-export"),
     path("admin/", admin.site.urls),
     path("access/", include("access.urls")),
+    path("incidents/", include("incidents.urls")),
     path("api/", include("portal.api.urls")),
     path("api/", include("access.api.urls")),
     path("api/", include("incidents.api.urls")),

@@ -6,12 +6,14 @@ Privacy officers see and run all incidents; auditors see all and change nothing;
 revoking access also needs the right to offboard (privacy officers, access admins).
 """
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from incidents import services
 from incidents.models import InvolvedUser
 from incidents.tests.factories import assess, make_incident
-from portal.testing import OWN, Row, answers
+from portal.testing import LOGIN, OWN, Row, answers
 
 
 def _incident(target, *, risk="high_risk"):
@@ -112,4 +114,51 @@ ROWS = [
     Row("api-incident-no-notification", "POST", WORK, kind="no_risk_incident", body={"reason": "Encrypted at rest."}),
     Row("api-incident-handlers", "POST", ASSIGN, kind="incident", body=lambda w, o: {"handler": w.user("outsider").pk}),
     Row("api-incident-set-status", "POST", WORK, kind="incident", body={"status": "triage"}),
+]
+
+
+# --- Pages: the same rights; the anonymous are sent to sign in, a done action redirects (302) ---------
+
+
+def web(expect, done):
+    def page(value):
+        if isinstance(value, tuple):
+            return tuple(page(v) for v in value)
+        return LOGIN if value == 401 else 302 if value == done else value
+
+    return {role: page(value) for role, value in expect.items()}
+
+
+def _report_form(world, obj):
+    when = timezone.localtime() - timedelta(minutes=5)
+    return {
+        "title": "Laptop lost on a train",
+        "kind": "loss",
+        "severity": "low",
+        "detected_at": f"{when:%Y-%m-%dT%H:%M}",
+    }
+
+
+def _filing_form(world, obj):
+    return {"authority": "CNIL", "submitted_at": f"{timezone.localtime():%Y-%m-%dT%H:%M}", "regime": "gdpr"}
+
+
+ROWS += [
+    Row("incidents:incident-list", "GET", web(LIST, done=None)),
+    Row("incidents:incident-report", "GET", web(LIST, done=None)),
+    Row("incidents:incident-report", "POST", web(REPORT, done=201), body=_report_form),
+    Row("incidents:incident-detail", "GET", web(SEE, done=None), kind="incident"),
+    Row("incidents:incident-assess", "POST", web(WORK, done=200), kind="incident", body=ASSESS, note=HANDLER_NOTE),
+    Row("incidents:incident-status", "POST", web(WORK, done=200), kind="incident", body={"status": "triage"}),
+    Row("incidents:incident-note", "POST", web(WORK, done=200), kind="incident", body={"text": "Called the vendor."}),
+    Row("incidents:incident-involved", "POST", web(ADD, done=201), kind="incident", body=_user("second_reviewer")),
+    Row("incidents:incident-revoke-access", "POST", web(REVOKE, done=200), kind="incident", body=_user("outsider")),
+    Row(
+        "incidents:incident-handler",
+        "POST",
+        web(ASSIGN, done=200),
+        kind="incident",
+        body=lambda w, o: {"handler": w.user("outsider").pk},
+    ),
+    Row("incidents:incident-filing", "POST", web(ADD, done=201), kind="incident", body=_filing_form),
 ]
