@@ -163,8 +163,9 @@ class Obligation(models.Model):
     exempt_reason = models.TextField(max_length=MAX_REASON, blank=True)
     # A later assessment no longer needs it (never once filed).
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    # Clock warnings sent (hours before due), so a rerun of the job sends none twice.
-    warned_hours = models.JSONField(default=list, blank=True)
+    # Clock warnings sent (the stamps of ``incidents.jobs``), so a rerun of the job sends none twice.
+    warned_24h_at = models.DateTimeField(null=True, blank=True)
+    warned_6h_at = models.DateTimeField(null=True, blank=True)
 
     objects = ObligationQuerySet.as_manager()
 
