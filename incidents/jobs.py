@@ -32,7 +32,7 @@ def _effect(hours: int):
             due = timezone.localtime(obligation.due_at)
             notifications.notify(
                 key=f"incident-clock:{obligation.pk}:{hours}",
-                to=[row.user for row in incident.holders] + officers,
+                to=[row.user for row in getattr(incident, "holders", [])] + officers,
                 template="incidents/clock_warning",
                 context={
                     "incident_id": incident.pk,
