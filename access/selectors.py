@@ -8,12 +8,13 @@ assets they review; access admins, privacy officers and auditors see all
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from access import policy
 from access.models import AccessRequest, Grant, Scope
 from portal import permissions
-from portal.params import BoolFilter
+from portal.params import BoolFilter, FlagCheckbox, apply_filters
 from portal.selectors import IdFilter, assets_reviewable_by, is_id, with_reviewers
 
 
@@ -43,12 +44,14 @@ def _with_deciders(qs: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
 
 
 class RequestFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=AccessRequest.Status.choices)
-    scope = django_filters.ChoiceFilter(choices=Scope.choices)
-    asset = IdFilter(field_name="asset_id")
+    status = django_filters.MultipleChoiceFilter(
+        choices=AccessRequest.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
+    scope = django_filters.ChoiceFilter(choices=Scope.choices, empty_label="Any")
+    asset = IdFilter(field_name="asset_id", label="Asset id")
     # BoolFilter: the spec's ``?reviewable=1`` (django-filter's default reads "1" as "unknown").
-    mine = BoolFilter(method="filter_mine", label="Only my requests")
-    reviewable = BoolFilter(method="filter_reviewable", label="Only requests I may decide")
+    mine = BoolFilter(method="filter_mine", label="Only my requests", widget=FlagCheckbox)
+    reviewable = BoolFilter(method="filter_reviewable", label="Only requests I may decide", widget=FlagCheckbox)
 
     class Meta:
         model = AccessRequest
@@ -63,7 +66,7 @@ class RequestFilter(django_filters.FilterSet):
 
 def request_list(*, user, filters=None) -> QuerySet[AccessRequest]:
     qs = _visible(user, AccessRequest.objects.all(), "access.view_accessrequest", "requester")
-    return RequestFilter(filters or {}, queryset=_with_deciders(qs), request=_Req(user)).qs
+    return apply_filters(RequestFilter, filters, _with_deciders(qs), user=user)
 
 
 def request_get(*, user, pk) -> AccessRequest:
@@ -71,21 +74,22 @@ def request_get(*, user, pk) -> AccessRequest:
     return permissions.get_visible(_with_deciders(qs).select_related("grant"), pk)
 
 
-def review_queue(*, user) -> QuerySet[AccessRequest]:
-    """What waits for this reviewer, oldest first."""
-    return decidable_by(user, _with_deciders(AccessRequest.objects.all())).order_by("created_at", "pk")
+def review_queue(*, user, filters=None) -> QuerySet[AccessRequest]:
+    """What waits for this reviewer, oldest first (``filters`` as :class:`RequestFilter`'s)."""
+    qs = decidable_by(user, _with_deciders(AccessRequest.objects.all())).order_by("created_at", "pk")
+    return apply_filters(RequestFilter, filters, qs, user=user)
 
 
 # --- Grants -----------------------------------------------------------------
 
 
 class GrantFilter(django_filters.FilterSet):
-    user = django_filters.CharFilter(method="filter_user", label="User id, or 'me'")
-    status = django_filters.ChoiceFilter(choices=Grant.Status.choices, method="filter_status")
-    scope = django_filters.ChoiceFilter(choices=Scope.choices)
-    origin = django_filters.ChoiceFilter(choices=Grant.Origin.choices)
-    asset = IdFilter(field_name="asset_id")
-    awaiting_review = BoolFilter(method="filter_awaiting_review")
+    user = django_filters.CharFilter(method="filter_user", label="Whose", help_text="A user id, or me.")
+    status = django_filters.ChoiceFilter(choices=Grant.Status.choices, method="filter_status", empty_label="Any")
+    scope = django_filters.ChoiceFilter(choices=Scope.choices, empty_label="Any")
+    origin = django_filters.ChoiceFilter(choices=Grant.Origin.choices, empty_label="Any")
+    asset = IdFilter(field_name="asset_id", label="Asset id")
+    awaiting_review = BoolFilter(method="filter_awaiting_review", label="Awaiting review")
 
     class Meta:
         model = Grant
@@ -104,17 +108,10 @@ class GrantFilter(django_filters.FilterSet):
         return qs.filter(awaiting) if value else qs.exclude(awaiting)
 
 
-class _Req:
-    """django-filter reads ``request.user``; selectors are called with a user, not a request."""
-
-    def __init__(self, user):
-        self.user = user
-
-
 def grant_list(*, user, filters=None) -> QuerySet[Grant]:
     qs = _visible(user, Grant.objects.all(), "access.view_grant", "user")
     qs = qs.select_related("user", "asset", "revoked_by", "reviewed_by")
-    return GrantFilter(filters or {}, queryset=qs, request=_Req(user)).qs
+    return apply_filters(GrantFilter, filters, qs, user=user)
 
 
 def grant_get(*, user, pk) -> Grant:

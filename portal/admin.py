@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.html import format_html
 from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
@@ -326,11 +327,20 @@ class TokenAdmin(ReadOnlyAdmin, DRFTokenAdmin):
 # --- Data assets ---------------------------------------------------------------------
 
 
+class _WrappedSelectFilter(FilteredSelectMultiple):
+    """Django's selector script puts itself first in the select's parent; without a wrapper of its
+    own (a model field gets RelatedFieldWidgetWrapper) that parent is the row, and the label ended
+    up after the widget."""
+
+    def render(self, *args, **kwargs):
+        return format_html('<div class="related-widget-wrapper">{}</div>', super().render(*args, **kwargs))
+
+
 class DataAssetForm(forms.ModelForm):
     reviewers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(is_active=True),
         required=False,
-        widget=FilteredSelectMultiple("reviewers", is_stacked=False),
+        widget=_WrappedSelectFilter("reviewers", is_stacked=False),
         help_text="Who approves requests for this asset and reviews its grants.",
     )
 
@@ -373,6 +383,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "target_type"]
     search_fields = ["action", "actor_repr", "target_repr", "target_id"]
     date_hierarchy = "created_at"
+    show_full_result_count = False  # the log grows without end: one COUNT a page, not two
 
 
 @admin.register(SentNotification)

@@ -10,6 +10,7 @@ ACCESS_ADMINS = "access-admins"
 PRIVACY_OFFICERS = "privacy-officers"
 AUDITORS = "auditors"
 ROLE_GROUPS = (ACCESS_ADMINS, PRIVACY_OFFICERS, AUDITORS)
+ROLE_LABELS = {ACCESS_ADMINS: "access admin", PRIVACY_OFFICERS: "privacy officer", AUDITORS: "auditor"}
 
 
 class User(AbstractUser):

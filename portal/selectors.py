@@ -7,21 +7,35 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from portal import permissions
 from portal.errors import NotFound
-from portal.models import AuditEvent, DataAsset, DataAssetUserObjectPermission, Sensitivity
-from portal.params import BoolFilter
+from portal.models import (
+    ROLE_GROUPS,
+    ROLE_LABELS,
+    AuditEvent,
+    DataAsset,
+    DataAssetUserObjectPermission,
+    Sensitivity,
+    User,
+)
+from portal.params import BoolFilter, FlagCheckbox, apply_filters
 
 
 class AssetFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
-    sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices)
-    holds_personal_data = BoolFilter()
+    q = django_filters.CharFilter(
+        method="search", label="Search", widget=forms.SearchInput(attrs={"placeholder": "Name or description"})
+    )
+    sensitivity = django_filters.MultipleChoiceFilter(choices=Sensitivity.choices, widget=forms.CheckboxSelectMultiple)
+    holds_personal_data = BoolFilter(label="Personal data")
+    usable = BoolFilter(method="filter_usable", label="Only what I can use now", widget=FlagCheckbox)
 
     class Meta:
         model = DataAsset
-        fields = ["q", "sensitivity", "holds_personal_data"]
+        fields = ["q", "sensitivity", "holds_personal_data", "usable"]
 
     def search(self, qs, name, value):
         return qs.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+    def filter_usable(self, qs, name, value):
+        return permissions.visible(self.request.user, "portal.use_dataasset", qs) if value else qs
 
 
 # Ids are 64-bit: a larger number in a URL or a filter matches nothing (SQLite would raise OverflowError).
@@ -74,17 +88,13 @@ def asset_reviewers(asset: DataAsset) -> list:
     return list(permissions.holders("portal.review_dataasset", asset))
 
 
-def asset_list(*, user, filters: dict | None = None, usable: bool = False) -> QuerySet[DataAsset]:
+def asset_list(*, user, filters=None) -> QuerySet[DataAsset]:
     """The catalogue: every signed-in user may browse it to find what to request.
 
-    With ``usable`` only the assets the user may read now (their active grants).
+    The filter ``usable`` keeps only the assets the user may read now (their active grants).
     """
-    qs = DataAsset.objects.all()
-    if usable:
-        qs = permissions.visible(user, "portal.use_dataasset", qs)
-    elif not user.is_authenticated:
-        qs = qs.none()
-    return AssetFilter(filters or {}, queryset=with_reviewers(qs)).qs
+    qs = DataAsset.objects.all() if user.is_authenticated else DataAsset.objects.none()
+    return apply_filters(AssetFilter, filters, with_reviewers(qs), user=user)
 
 
 def asset_get(*, user, pk) -> DataAsset:
@@ -105,16 +115,45 @@ def _require_people_reader(user) -> None:
     )
 
 
-def people_list(*, user, q: str = "") -> QuerySet:
-    """Everyone, with their roles; searchable by name, user name and e-mail."""
-    _require_people_reader(user)
-    qs = get_user_model().objects.prefetch_related("groups").order_by("username", "pk")
-    q = (q or "").strip()
-    if q:
-        qs = qs.filter(
+EMPLOYEE = "employee"  # the role filter's value for people in no role group
+
+
+class PeopleFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", label="Search", widget=forms.SearchInput(attrs={"placeholder": "Name, user name or e-mail"})
+    )
+    role = django_filters.ChoiceFilter(
+        choices=[(EMPLOYEE, "Employee (no role)"), *((g, ROLE_LABELS[g].capitalize()) for g in ROLE_GROUPS)],
+        method="filter_role",
+        label="Role",
+        empty_label="Any",
+    )
+    offboarded = BoolFilter(method="filter_offboarded", label="Offboarded")
+
+    class Meta:
+        model = User
+        fields = ["q", "role", "offboarded"]
+
+    def search(self, qs, name, value):
+        q = value.strip()
+        return qs.filter(
             Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q) | Q(email__icontains=q)
         )
-    return qs
+
+    def filter_role(self, qs, name, value):
+        if value == EMPLOYEE:
+            return qs.exclude(groups__name__in=ROLE_GROUPS)
+        return qs.filter(groups__name=value)
+
+    def filter_offboarded(self, qs, name, value):
+        return qs.filter(offboarded_at__isnull=not value)
+
+
+def people_list(*, user, filters=None) -> QuerySet:
+    """Everyone, with their roles; searchable by name, user name and e-mail, filtered by role and offboarding."""
+    _require_people_reader(user)
+    qs = get_user_model().objects.prefetch_related("groups").order_by("username", "pk")
+    return apply_filters(PeopleFilter, filters, qs, user=user)
 
 
 def person_get(*, user, pk):

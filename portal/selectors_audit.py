@@ -12,8 +12,8 @@ import django_filters
 from django.db.models import QuerySet
 
 from portal import audit, permissions
-from portal.errors import ValidationError
 from portal.models import AuditEvent
+from portal.params import apply_filters
 from portal.selectors import is_id
 
 READ_PERMISSION = "portal.view_auditevent"
@@ -25,8 +25,12 @@ class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(method="by_actor", label="Actor", help_text="User id, username, or system")
     target_type = django_filters.CharFilter(label="Target type", help_text="e.g. access.grant")
     target_id = django_filters.CharFilter(label="Target id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", label="From")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", label="Before")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="From", help_text="e.g. 2026-01-31 or 2026-01-31T09:00"
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Before", help_text="e.g. 2026-01-31 or 2026-01-31T09:00"
+    )
 
     class Meta:
         model = AuditEvent
@@ -45,18 +49,10 @@ def may_read(user) -> bool:
     return permissions.has(user, READ_PERMISSION)
 
 
-def audit_event_filter(filters) -> AuditEventFilter:
-    return AuditEventFilter(filters or {}, queryset=AuditEvent.objects.order_by("-sequence"))
-
-
 def audit_event_list(*, user, filters=None) -> QuerySet[AuditEvent]:
     """The events matching ``filters``, newest first; 403 for anyone who may not read the log."""
     permissions.require(user, READ_PERMISSION, message=READERS_ONLY)
-    filterset = audit_event_filter(filters)
-    if not filterset.is_valid():
-        errors = {field: [str(m) for m in messages] for field, messages in filterset.errors.items()}
-        raise ValidationError("Some filters are not valid.", fields=errors)
-    return filterset.qs
+    return apply_filters(AuditEventFilter, filters, AuditEvent.objects.order_by("-sequence"), user=user)
 
 
 def audit_event_export(*, actor, filters=None) -> QuerySet[AuditEvent]:

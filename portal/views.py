@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.views import View
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, TemplateView
 
 from portal import offboarding, panels, permissions, selectors
 from portal.errors import ValidationError
 from portal.forms import ReasonForm
-from portal.models import Sensitivity
-from portal.web import PortalViewMixin, apply_to_form, query_bool
+from portal.lists import FilteredListView
+from portal.models import ROLE_LABELS
+from portal.web import PortalViewMixin, apply_to_form
 
 
 class DashboardView(PortalViewMixin, TemplateView):
@@ -19,23 +20,13 @@ class DashboardView(PortalViewMixin, TemplateView):
         return super().get_context_data(panels=panels.render("dashboard", self.request), **kwargs)
 
 
-class AssetListView(PortalViewMixin, ListView):
+class AssetListView(FilteredListView):
     template_name = "portal/asset_list.html"
     context_object_name = "assets"
-    paginate_by = 50
+    filterset_class = selectors.AssetFilter
 
-    def get_queryset(self):
-        self.usable = query_bool(self.request, "usable")
-        return selectors.asset_list(user=self.request.user, filters=self.request.GET, usable=self.usable)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            sensitivities=Sensitivity.choices,
-            q=self.request.GET.get("q", ""),
-            chosen=self.request.GET.getlist("sensitivity"),
-            usable=self.usable,
-            **kwargs,
-        )
+    def select(self, filters):
+        return selectors.asset_list(user=self.request.user, filters=filters)
 
 
 class AssetDetailView(PortalViewMixin, DetailView):
@@ -56,16 +47,13 @@ class AssetDetailView(PortalViewMixin, DetailView):
 # --- People (access admins; privacy officers and auditors read) ---------------------
 
 
-class PeopleListView(PortalViewMixin, ListView):
+class PeopleListView(FilteredListView):
     template_name = "portal/people_list.html"
     context_object_name = "people"
-    paginate_by = 50
+    filterset_class = selectors.PeopleFilter
 
-    def get_queryset(self):
-        return selectors.people_list(user=self.request.user, q=self.request.GET.get("q", ""))
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(q=self.request.GET.get("q", ""), **kwargs)
+    def select(self, filters):
+        return selectors.people_list(user=self.request.user, filters=filters)
 
 
 class PersonDetailView(PortalViewMixin, TemplateView):
@@ -76,7 +64,7 @@ class PersonDetailView(PortalViewMixin, TemplateView):
         person = selectors.person_get(user=user, pk=self.kwargs["pk"])
         return super().get_context_data(
             person=person,
-            roles=list(person.groups.all()),
+            roles=[ROLE_LABELS.get(g.name, g.name) for g in person.groups.all()],
             reviews=selectors.person_reviews(person),
             history=selectors.person_history(person),
             panels=panels.render("person", self.request, person),

@@ -11,10 +11,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import ListView
 
 from portal import audit, selectors_audit
 from portal.errors import ValidationError
+from portal.lists import FilteredListView
 from portal.web import PortalViewMixin
 
 CSV_COLUMNS = audit.COLUMNS  # every stored field but the row id, so the chain can be re-checked from the file
@@ -22,27 +22,19 @@ CSV_COLUMNS = audit.COLUMNS  # every stored field but the row id, so the chain c
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class AuditEventListView(PortalViewMixin, ListView):
+class AuditEventListView(FilteredListView):
     template_name = "portal/audit_list.html"
     context_object_name = "events"
-    paginate_by = 50
+    filterset_class = selectors_audit.AuditEventFilter
 
-    def get_queryset(self):
-        # Forbidden (403) is raised before the filters are looked at; bad filters are a message.
-        try:
-            return selectors_audit.audit_event_list(user=self.request.user, filters=self.request.GET)
-        except ValidationError as exc:
-            labels = {name: f.label or name for name, f in selectors_audit.AuditEventFilter.base_filters.items()}
-            problems = "; ".join(f"{labels.get(field, field)}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
-            messages.error(self.request, f"{exc.message} {problems}")
-            return selectors_audit.audit_event_filter({}).qs.none()
+    def select(self, filters):
+        # Forbidden (403) for a non-reader, before any filter is looked at.
+        return selectors_audit.audit_event_list(user=self.request.user, filters=filters)
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        context = super().get_context_data(
-            filter=selectors_audit.audit_event_filter(self.request.GET), query=query.urlencode(), **kwargs
-        )
+        context = super().get_context_data(query=query.urlencode(), **kwargs)
         for event in context["events"]:
             event.details_text = json.dumps(event.details, sort_keys=True) if event.details else ""
         return context

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -13,7 +15,6 @@ from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from portal.errors import DomainError, Forbidden, NotFound
-from portal.params import BOOL_HELP, parse_bool
 
 RACE_MESSAGE = "This conflicts with a change made at the same moment. Reload and try again."
 
@@ -38,16 +39,11 @@ def back(request, fallback: str = "dashboard", *, referer: bool = True):
     """Where to go after an action: the form's ``next``, else (with ``referer``) the page the user came from,
     else ``fallback`` (a URL, a URL name or an object); only ever a page of this site."""
     target = on_site(request, request.POST.get("next") or (request.headers.get("referer") if referer else None))
+    if target and urlsplit(target).path == request.path:
+        # Back to the page that just refused (a confirmation page posted twice, whose GET now refuses
+        # too, and browsers keep the referer across redirects): that would redirect forever.
+        target = ""
     return redirect(target or fallback)
-
-
-def query_bool(request, name: str, default: bool = False) -> bool:
-    """A yes/no query parameter on a page; a malformed one is a message and counts as ``default``."""
-    try:
-        return parse_bool(request.GET.get(name), name=name, default=default)
-    except DomainError as exc:
-        messages.error(request, f"{exc.message} {BOOL_HELP}")
-        return default
 
 
 class PortalViewMixin(LoginRequiredMixin):
@@ -61,7 +57,10 @@ class PortalViewMixin(LoginRequiredMixin):
         except Forbidden as exc:
             raise PermissionDenied(exc.message) from exc
         except DomainError as exc:
-            messages.error(request, exc.message)
+            # No form here to mark the fields on: say what is wrong, not only "Some fields are not valid."
+            fields = [m for msgs in exc.fields.values() for m in msgs]
+            generic = exc.message == exc.default_message
+            messages.error(request, " ".join(fields) if fields and generic else exc.message)
             return back(request)
         except IntegrityError:
             # A race the service did not name (those raise Conflict): a message, never a 500.

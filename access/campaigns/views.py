@@ -7,14 +7,16 @@ there and are shown as messages on the page the user came from).
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
 from access.campaigns import evidence, insight, selectors, services
 from access.campaigns.forms import BulkDecisionForm, CampaignForm, ItemDecisionForm, MoveForm
@@ -22,6 +24,7 @@ from access.campaigns.models import Campaign, Outcome, Reason, ReviewItem
 from access.views import _history
 from portal import permissions
 from portal.errors import ValidationError
+from portal.lists import FilteredListView
 from portal.models import PRIVACY_OFFICERS
 from portal.web import PortalViewMixin, back
 
@@ -39,12 +42,11 @@ def _fail(request, exc: ValidationError):
     return back(request)
 
 
-class CampaignListView(PortalViewMixin, ListView):
+class CampaignListView(FilteredListView):
     template_name = "access/campaigns/campaign_list.html"
     context_object_name = "campaigns"
-    paginate_by = 50
 
-    def get_queryset(self):
+    def select(self, filters):
         return selectors.with_progress(selectors.campaign_list(user=self.request.user))
 
     def get_context_data(self, **kwargs):
@@ -166,29 +168,35 @@ class CampaignCloseView(CampaignActionView):
         return f"Closed: {campaign.revoked_count} grants revoked. The campaign is frozen."
 
 
-class CampaignQueueView(PortalViewMixin, ListView):
+class CampaignQueueView(FilteredListView):
     """The reviewer's queue: filters, checkboxes and bulk actions; admins and auditors see every item."""
 
     template_name = "access/campaigns/queue.html"
     context_object_name = "items"
     paginate_by = 100
+    filterset_class = selectors.ItemFilter
+    shown_filters = ("asset", "recommendation", "decided")
 
-    def get_queryset(self):
-        self.campaign = selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
-        self.filters = {k: v for k, v in self.request.GET.items() if k in ("asset", "recommendation", "decided")}
-        self.filters.setdefault("decided", "false")
-        if self.filters["decided"] == "all":
-            del self.filters["decided"]
-        return selectors.item_list(user=self.request.user, campaign=self.campaign, filters=self.filters)
+    @cached_property
+    def campaign(self) -> Campaign:
+        return selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def default_filters(self) -> dict:
+        return {"decided": "false"}  # the queue opens on what is left to decide; "All" sends decided=""
+
+    def select(self, filters):
+        return selectors.item_list(user=self.request.user, campaign=self.campaign, filters=filters)
+
+    def adjust_form(self, form):
+        if "asset" in form.fields:
+            assets = selectors.my_assets(user=self.request.user, campaign=self.campaign)
+            form.fields["asset"].widget = forms.Select(choices=[("", "Any"), *assets])
+        form.fields["decided"].widget = forms.Select(choices=[("false", "Undecided"), ("true", "Decided"), ("", "All")])
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
         return super().get_context_data(
             campaign=self.campaign,
-            filters=self.filters,
-            decided=self.request.GET.get("decided", "false"),
-            assets=selectors.my_assets(user=user, campaign=self.campaign),
-            recommendations=Outcome.choices,
+            decided=self.filters.get("decided"),
             may_decide=self.campaign.is_running,
             query=self.request.GET.urlencode(),
             **kwargs,

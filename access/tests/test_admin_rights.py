@@ -92,7 +92,8 @@ def test_deactivating_a_user_in_the_admin_offboards_them(admin_web, employee, as
 
     assert response.status_code == 302, errors(response)
     employee.refresh_from_db()
-    assert not employee.is_active and employee.offboarded_at is not None
+    assert not employee.is_active
+    assert employee.offboarded_at is not None
     assert set(Grant.objects.values_list("status", flat=True)) == {"revoked"}
     assert set(AccessRequest.objects.values_list("status", flat=True)) == {"cancelled"}
     assert actions_since(mark) == [
@@ -185,9 +186,11 @@ def test_the_revoke_all_tool_lists_what_goes_and_offboards(admin_web, employee, 
     assert f"/admin/portal/user/{employee.pk}/tools/revoke-all/" in page.content.decode()
 
     confirm = admin_web.get(f"/admin/portal/user/{employee.pk}/tools/revoke-all/")
-    assert str(grant) in confirm.content.decode() and str(pending) in confirm.content.decode()
+    assert str(grant) in confirm.content.decode()
+    assert str(pending) in confirm.content.decode()
     empty = admin_web.post(f"/admin/portal/user/{employee.pk}/tools/revoke-all/", {"reason": ""})
-    assert empty.status_code == 200 and Grant.objects.get().status == "active"
+    assert empty.status_code == 200
+    assert Grant.objects.get().status == "active"
 
     done = admin_web.post(f"/admin/portal/user/{employee.pk}/tools/revoke-all/", {"reason": "Leaver."}, follow=True)
 

@@ -62,7 +62,8 @@ def test_an_employee_asks_for_access_and_gets_the_pending_request(client_of, emp
     assert body["requester"] == {"id": employee.pk, "username": "emma", "name": "Emma"}
     assert body["asset"] == {"id": asset.pk, "name": "Customer contact database", "sensitivity": "confidential"}
     assert (body["ticket"], body["approvals"], body["required_approvals"]) == ("DATA-1234", 0, 1)
-    assert body["decisions"] == [] and body["grant"] is None
+    assert body["decisions"] == []
+    assert body["grant"] is None
     assert _actions() == ["access.request.created"]
 
 
@@ -256,7 +257,8 @@ def test_a_reviewer_may_not_approve_their_own_request(client_of, reviewer, asset
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
     own.refresh_from_db()
-    assert own.status == "pending" and not own.decisions.exists()
+    assert own.status == "pending"
+    assert not own.decisions.exists()
 
 
 @pytest.mark.parametrize("persona", ["employee", "auditor", "privacy_officer"])
@@ -267,7 +269,8 @@ def test_those_who_see_a_request_but_do_not_review_it_get_403(client_of, pending
     response = client_of(user).post(f"/api/access-requests/{pending.pk}/{verb}", {"comment": "x"}, format="json")
     assert response.status_code == 403
     pending.refresh_from_db()
-    assert pending.status == "pending" and not pending.decisions.exists()
+    assert pending.status == "pending"
+    assert not pending.decisions.exists()
     assert _actions() == []
 
 

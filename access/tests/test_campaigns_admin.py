@@ -50,4 +50,5 @@ def test_admin_creates_launches_and_closes_through_the_services(web_of, staff_ad
     for action in ("launch_selected", "close_selected"):
         web.post("/admin/access/campaign/", {"action": action, "_selected_action": [campaign.pk]})
     campaign.refresh_from_db()
-    assert campaign.status == "closed" and campaign.revoked_count == 1
+    assert campaign.status == "closed"
+    assert campaign.revoked_count == 1

@@ -60,6 +60,7 @@ def test_two_closes_at_once_revoke_once(world):
         lambda: services.campaign_close(actor=admin, campaign=campaign),
     )
 
-    assert isinstance(first, Campaign) and isinstance(second, Campaign)
+    assert isinstance(first, Campaign)
+    assert isinstance(second, Campaign)
     assert AuditEvent.objects.filter(action="access.campaign.closed").count() == 1
     assert AuditEvent.objects.filter(action="access.grants.revoked").count() == 1

@@ -29,7 +29,8 @@ def test_launch_snapshots_every_active_grant_in_scope(access_admin, asset, emplo
     campaign = make_campaign(access_admin)
 
     assert campaign.status == Campaign.Status.RUNNING
-    assert campaign.is_ready and campaign.item_count == 1
+    assert campaign.is_ready
+    assert campaign.item_count == 1
     item = items_of(campaign)[kept.pk]
     assert (item.grantee, item.asset, item.scope, item.sensitivity) == (employee, asset, "use", "confidential")
     assert AuditEvent.objects.filter(action="access.campaign.launched", target_id=str(campaign.pk)).exists()
@@ -102,13 +103,17 @@ def test_a_large_launch_runs_as_a_task_in_batches(access_admin, asset, monkeypat
 
     with django_capture_on_commit_callbacks() as callbacks:
         campaign = services.campaign_launch(actor=access_admin, campaign=campaign)
-    assert not campaign.is_ready and campaign.items_expected == 5 and campaign.launch_percent == 0
+    assert not campaign.is_ready
+    assert campaign.items_expected == 5
+    assert campaign.launch_percent == 0
 
     services.campaign_snapshot(campaign_id=campaign.pk, batch_size=2)
     services.campaign_snapshot(campaign_id=campaign.pk, batch_size=2)  # a retried task changes nothing
 
     campaign.refresh_from_db()
-    assert campaign.is_ready and campaign.item_count == 5 and campaign.launch_percent == 100
+    assert campaign.is_ready
+    assert campaign.item_count == 5
+    assert campaign.launch_percent == 100
     assert set(items_of(campaign)) == {g.pk for g in grants}
     assert len(callbacks) >= 1
 

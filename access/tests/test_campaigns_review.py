@@ -112,7 +112,8 @@ def test_bulk_decision_by_filter_and_audit(access_admin, reviewer, used, unused)
         actor=reviewer, campaign=campaign, decision="revoke", match={"recommendation": "revoke"}
     )
 
-    assert count == 1 and item_for(campaign, unused).decision == "revoke"
+    assert count == 1
+    assert item_for(campaign, unused).decision == "revoke"
     assert item_for(campaign, used).decision == ""
     event = AuditEvent.objects.get(action="access.review_items.decided")
     assert event.details["items"] == [item_for(campaign, unused).pk]
@@ -184,7 +185,8 @@ def test_close_revokes_grants_removes_permissions_and_applies_the_default(
 
     campaign = services.campaign_close(actor=access_admin, campaign=campaign)
 
-    assert campaign.status == Campaign.Status.CLOSED and campaign.revoked_count == 2
+    assert campaign.status == Campaign.Status.CLOSED
+    assert campaign.revoked_count == 2
     for grant, status in ((decided_revoke, "revoked"), (undecided, "revoked"), (certified, "active")):
         grant.refresh_from_db()
         assert grant.status == status
@@ -205,7 +207,8 @@ def test_a_certify_default_keeps_undecided_grants(access_admin, asset, used):
         actor=access_admin, campaign=make_campaign(access_admin, default_decision="certify")
     )
     used.refresh_from_db()
-    assert used.status == Grant.Status.ACTIVE and campaign.revoked_count == 0
+    assert used.status == Grant.Status.ACTIVE
+    assert campaign.revoked_count == 0
     assert item_for(campaign, used).outcome == Outcome.CERTIFY
 
 
@@ -216,7 +219,8 @@ def test_close_is_idempotent(access_admin, reviewer, unused):
 
     again = services.campaign_close(actor=access_admin, campaign=campaign)
 
-    assert again.status == Campaign.Status.CLOSED and AuditEvent.objects.count() == events
+    assert again.status == Campaign.Status.CLOSED
+    assert AuditEvent.objects.count() == events
 
 
 def test_close_skips_grants_that_ended_meanwhile(access_admin, reviewer, unused):
@@ -263,7 +267,8 @@ def test_reminders_7_3_1_days_before_due_each_once(
 
     assert sent == [0, 1, 1, 2, 2, 3, 3]
     assert all(m.to == [reviewer.email] for m in mail.outbox)
-    assert "due in 7 days" in mail.outbox[0].subject and "due in 1 day" in mail.outbox[2].subject
+    assert "due in 7 days" in mail.outbox[0].subject
+    assert "due in 1 day" in mail.outbox[2].subject
 
 
 def test_no_reminder_once_everything_is_decided(
@@ -297,7 +302,9 @@ def test_escalation_on_the_due_date_once(
 
 def test_the_quarterly_job_launches_one_campaign_per_quarter(asset, used, privacy_officer):
     first = jobs.campaign_launch_quarterly()
-    assert first is not None and first.status == Campaign.Status.RUNNING and first.item_count == 1
+    assert first is not None
+    assert first.status == Campaign.Status.RUNNING
+    assert first.item_count == 1
     assert jobs.campaign_launch_quarterly() is None
     assert Campaign.objects.count() == 1
 

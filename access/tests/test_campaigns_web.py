@@ -81,7 +81,9 @@ def test_a_missing_comment_is_shown_not_saved(web_of, reviewer, running):
 def test_item_page_shows_what_to_weigh(web_of, reviewer, running):
     item = ReviewItem.objects.get(campaign=running, recommendation="revoke")
     page = web_of(reviewer).get(f"/access/review-items/{item.pk}/").content.decode()
-    assert "Never used" in page and "Justification" in page and "Their other grants" in page
+    assert "Never used" in page
+    assert "Justification" in page
+    assert "Their other grants" in page
 
 
 def test_auditors_cannot_decide_on_the_pages(web_of, auditor, running):
@@ -104,7 +106,8 @@ def test_admins_create_launch_and_close_on_the_pages(web_of, access_admin, runni
                                    "default_decision": "revoke"}
     )  # fmt: skip
     created = Campaign.objects.get(name="Restricted data")
-    assert response.status_code == 302 and created.status == "draft"
+    assert response.status_code == 302
+    assert created.status == "draft"
     assert web.post(f"/access/campaigns/{created.pk}/launch/").status_code == 302
     assert web.post(f"/access/campaigns/{running.pk}/close/").status_code == 302
     running.refresh_from_db()
@@ -119,12 +122,15 @@ def test_a_launching_campaign_page_refreshes_itself(web_of, access_admin, asset,
 
     response = web_of(access_admin).get(f"/access/campaigns/{campaign.pk}/")
 
-    assert response["Refresh"] == "3" and b"<progress" in response.content
+    assert response["Refresh"] == "3"
+    assert b"<progress" in response.content
 
 
 def test_the_summary_has_an_svg_chart_and_a_print_stylesheet(web_of, auditor, running):
     page = web_of(auditor).get(f"/access/campaigns/{running.pk}/summary/").content.decode()
-    assert "<svg" in page and "campaigns.css" in page and "cdn" not in page.lower()
+    assert "<svg" in page
+    assert "campaigns.css" in page
+    assert "cdn" not in page.lower()
 
 
 # --- Query counts ----------------------------------------------------------------
@@ -163,7 +169,8 @@ def test_the_queue_page_queries_do_not_grow(web_of, access_admin, reviewer, n, d
     # role groups; nav: a reviewed asset exists; page (grantee, asset, grant, request, other-grants subquery)
     with django_assert_num_queries(10):
         response = web.get(path)
-    assert response.status_code == 200 and len(response.context["items"]) == min(n, 100)
+    assert response.status_code == 200
+    assert len(response.context["items"]) == min(n, 100)
 
 
 @pytest.mark.parametrize("n", [10, 1000])

@@ -196,7 +196,8 @@ def test_two_break_glass_calls_at_once_give_one_grant_and_one_409(repeat):
 
     assert _statuses(results) == [201, 409], [r.content for r in results]
     refused = next(r for r in results if r.status_code == 409).json()
-    assert refused["code"] == "conflict" and refused["detail"]
+    assert refused["code"] == "conflict"
+    assert refused["detail"]
     assert Grant.objects.filter(user=emma, asset=asset, status=Grant.Status.ACTIVE).count() == 1
     assert services.reconcile_permissions().clean
     assert audit.verify() is None

@@ -95,5 +95,6 @@ def test_a_connection_the_server_dropped_is_replaced_without_an_error(on_postgre
 
     caller, decision = services.check_access_by_token(key=key, user=employee.pk, asset=asset.pk, scope="use")
 
-    assert caller.may_check and decision.allowed
+    assert caller.may_check
+    assert decision.allowed
     assert connection.connection.info.backend_pid != dead_pid

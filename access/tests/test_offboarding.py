@@ -123,7 +123,9 @@ def test_offboarding_takes_away_roles_reviewer_duties_and_api_tokens(access_admi
 
     done = offboarding.user_offboard(actor=access_admin, user=reviewer, reason="Leaver.")
 
-    assert done["roles"] == ["access-admins"] and done["reviews"] == [asset.pk] and done["tokens"] == 1
+    assert done["roles"] == ["access-admins"]
+    assert done["reviews"] == [asset.pk]
+    assert done["tokens"] == 1
     reviewer = get_user_model().objects.get(pk=reviewer.pk)
     assert not reviewer.groups.exists()
     assert not permissions.has(reviewer, "portal.review_dataasset", asset)

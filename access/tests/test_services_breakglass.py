@@ -257,7 +257,8 @@ def test_an_approval_ends_the_break_glass_grant_instead_of_stretching_it(employe
     assert (emergency.status, emergency.ended_at) == (Grant.Status.EXPIRED, now)
     assert emergency.expires_at <= now + timedelta(hours=BREAK_GLASS_MAX_HOURS)  # not stretched to 30 days
     assert emergency.awaits_review  # the emergency use is still reviewed
-    assert approved.grant.pk != emergency.pk and approved.grant.origin == Grant.Origin.REQUEST
+    assert approved.grant.pk != emergency.pk
+    assert approved.grant.origin == Grant.Origin.REQUEST
     assert approved.grant.expires_at == now + timedelta(days=30)
     assert holds(employee, asset)
     assert AuditEvent.objects.filter(action="access.grant.superseded", target_id=str(emergency.pk)).exists()

@@ -59,7 +59,7 @@ def test_approval_assigns_the_permission_of_the_scope_and_nothing_more(employee,
 def test_a_failure_later_in_the_transaction_leaves_neither_grant_nor_permission(employee, asset, reviewer):
     request = ask(employee, asset)
 
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the raise inside rolls the transaction back
         services.request_approve(actor=reviewer, request=request)
         assert holds(employee, "portal.use_dataasset", asset)
         raise RuntimeError("the caller failed after the approval")

@@ -51,7 +51,8 @@ def test_an_admin_grant_cannot_change_the_assets_record_through_the_api(
     client_of, employee, friend, reviewer, asset, how, change
 ):
     grant = _admin_grant(how, employee, asset, reviewer)
-    assert grant.scope == "admin" and permissions.has(employee, "portal.admin_dataasset", asset)
+    assert grant.scope == "admin"
+    assert permissions.has(employee, "portal.admin_dataasset", asset)
     if change == "all":
         body = {**TAKEOVER, "reviewers": [employee.pk, friend.pk]}
     elif change == {"reviewers": "self"}:

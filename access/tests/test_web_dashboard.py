@@ -24,7 +24,8 @@ def test_an_employee_without_anything_sees_only_their_own_empty_lists(web_of, em
     assert titles(response) == ["access/panels/my_access.html"]
     html = response.content.decode()
     assert "You hold no grants." in html
-    assert "Waiting for your decision" not in html and "Your pending requests" not in html
+    assert "Waiting for your decision" not in html
+    assert "Your pending requests" not in html
 
 
 def test_my_pending_requests_are_on_the_dashboard(web_of, employee, asset):
@@ -83,7 +84,9 @@ def test_the_waiting_panel_shows_five_and_counts_the_rest(web_of, reviewer):
         p for p in web_of(reviewer).get("/").context["panels"] if p["template"] == "access/panels/waiting.html"
     )
 
-    assert len(panel["requests"]) == 5 and panel["request_total"] == 7 and panel["total"] == 7
+    assert len(panel["requests"]) == 5
+    assert panel["request_total"] == 7
+    assert panel["total"] == 7
 
 
 def test_a_reviewer_with_nothing_waiting_sees_no_waiting_panel(web_of, reviewer, asset):

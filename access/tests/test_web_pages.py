@@ -62,4 +62,5 @@ def test_every_table_header_has_a_scope(web_of, access_admin, emmas):
     for path in ("/access/requests/", "/access/grants/", "/access/review/"):
         html = web.get(path).content.decode()
         headers = re.findall(r"<th\b[^>]*>", html)
-        assert headers and all("scope=" in h for h in headers), path
+        assert headers, path
+        assert all("scope=" in h for h in headers), path

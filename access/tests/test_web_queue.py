@@ -60,7 +60,9 @@ def test_the_queue_leaves_out_own_requests_others_assets_and_what_the_reviewer_a
 
     requests = list(web_of(reviewer).get(QUEUE).context["requests"])
 
-    assert own not in requests and elsewhere not in requests and decided not in requests
+    assert own not in requests
+    assert elsewhere not in requests
+    assert decided not in requests
 
 
 def test_approving_from_the_queue_changes_the_status_and_shows_a_message(web_of, employee, reviewer, asset):
@@ -89,7 +91,8 @@ def test_denying_from_the_queue_records_the_comment(web_of, employee, reviewer, 
 
     assert response["Location"] == QUEUE
     req.refresh_from_db()
-    assert req.status == "denied" and req.decisions.get().comment == "Not for marketing."
+    assert req.status == "denied"
+    assert req.decisions.get().comment == "Not for marketing."
     assert said(response) == [f"Denied request #{req.pk}. Emma has been told why."]
 
 
@@ -105,7 +108,8 @@ def test_an_employee_has_an_empty_queue(web_of, employee, outsider, asset):
     response = web_of(employee).get(QUEUE)
 
     assert response.status_code == 200
-    assert list(response.context["requests"]) == [] and list(response.context["uses"]) == []
+    assert list(response.context["requests"]) == []
+    assert list(response.context["uses"]) == []
 
 
 # --- Navigation -------------------------------------------------------------
@@ -179,7 +183,8 @@ def test_an_unjustified_review_needs_a_comment_and_changes_nothing_without_one(w
     assert "Say what was wrong with this use." in str(response.context["review_form"].errors["comment"])
     assert 'id="review_comment_error"' in response.content.decode()
     grant.refresh_from_db()
-    assert grant.reviewed_at is None and grant.status == "active"
+    assert grant.reviewed_at is None
+    assert grant.status == "active"
 
 
 def test_an_unjustified_review_ends_the_access_at_once(web_of, employee, reviewer, asset):

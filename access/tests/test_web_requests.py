@@ -135,7 +135,8 @@ def test_asking_for_an_unknown_asset_is_404(web_of, employee):
 def test_anonymous_visitors_are_sent_to_sign_in(client, asset):
     for path in ("/access/requests/", f"/access/assets/{asset.pk}/request/"):
         response = client.get(path)
-        assert response.status_code == 302 and response["Location"].startswith("/login/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
     assert client.post(f"/access/assets/{asset.pk}/request/", form()).status_code == 302
     assert AccessRequest.objects.count() == 0
 
@@ -214,8 +215,12 @@ def test_the_request_page_shows_facts_approvals_so_far_comments_and_history(
     html = response.content.decode()
     assert "1 of 2" in html
     assert "OK if Ravi agrees." in html
-    assert JUSTIFICATION in html and "DATA-1234" in html and "7 days" in html
-    assert "Audit history" in html and "requested access" in html and "approved (more approvals needed)" in html
+    assert JUSTIFICATION in html
+    assert "DATA-1234" in html
+    assert "7 days" in html
+    assert "Audit history" in html
+    assert "requested access" in html
+    assert "approved (more approvals needed)" in html
     # Ravi may still decide; nothing to cancel.
     assert f'action="/access/requests/{req.pk}/approve/"' in html
     assert f'href="/access/requests/{req.pk}/deny/"' in html
@@ -246,7 +251,8 @@ def test_an_approved_request_links_to_its_grant_and_offers_no_actions(web_of, em
     html = web_of(employee).get(f"/access/requests/{req.pk}/").content.decode()
 
     assert f'href="/access/grants/{req.grant_id}/"' in html
-    assert "/approve/" not in html and "/cancel/" not in html
+    assert "/approve/" not in html
+    assert "/cancel/" not in html
 
 
 def test_an_auditor_reads_a_request_but_is_offered_no_decision(web_of, employee, auditor, asset):
@@ -266,9 +272,11 @@ def test_approving_on_the_request_page_issues_the_grant(web_of, employee, review
 
     response = web_of(reviewer).post(f"/access/requests/{req.pk}/approve/", {"comment": "Fine for the case."})
 
-    assert response.status_code == 302 and response["Location"] == f"/access/requests/{req.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/access/requests/{req.pk}/"
     req.refresh_from_db()
-    assert req.status == "approved" and req.grant is not None
+    assert req.status == "approved"
+    assert req.grant is not None
     assert req.decisions.get().comment == "Fine for the case."
     assert "now has use access" in said(response)[0]
 
@@ -313,7 +321,8 @@ def test_deciding_a_request_that_is_no_longer_pending_is_a_message_not_an_error_
         f"/access/requests/{req.pk}/approve/", {"next": "/access/review/"}, HTTP_REFERER="/access/review/"
     )
 
-    assert response.status_code == 302 and response["Location"] == "/access/review/"
+    assert response.status_code == 302
+    assert response["Location"] == "/access/review/"
     assert said(response) == ["This request is already cancelled."]
     assert not req.decisions.exists()
 

@@ -1,7 +1,8 @@
 """The assets a user may use, filtered through guardian, against the unfiltered catalogue.
 
-One employee holds ``portal.use_dataasset`` on every other asset (guardian
-direct-FK rows) and one reviewer reviews them all, so the reviewer prefetch
+One employee holds an active ``use`` grant on every other asset (the grant
+row, the truth the usable filter reads, and the guardian row it carries) and
+one reviewer reviews them all, so the reviewer prefetch
 has rows to fetch. The estate grows from 10 to 1,000 assets (100,000 with
 ``--large``); at each size the selector and the API endpoint are counted and
 timed next to their unfiltered baselines.
@@ -10,16 +11,19 @@ timed next to their unfiltered baselines.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from access.models import Grant
 from bench.core import Case, Context, Figure, Queries, Timing, analyze, bulk_create, count_queries, timed_pair
 from portal import permissions, selectors
 from portal.models import DEFAULT_MAX_GRANT_DAYS, DataAsset, DataAssetUserObjectPermission, Sensitivity
 
 NAME = "assets"
-SELECTOR = "asset_list(usable=True)"
+SELECTOR = "asset_list(filters={'usable': True})"
 ENDPOINT = "GET /api/assets/?usable=1"
 
 
@@ -63,7 +67,16 @@ def _grow(have: int, want: int, *, user, reviewer) -> None:
             yield DataAssetUserObjectPermission(user=reviewer, permission=review, content_object_id=pk)
 
     bulk_create(DataAssetUserObjectPermission, rows())
-    analyze(DataAsset, DataAssetUserObjectPermission)
+    now = timezone.now()
+    bulk_create(
+        Grant,
+        (
+            Grant(user=user, asset_id=pk, scope="use", granted_at=now, expires_at=now + timedelta(days=30))
+            for offset, pk in enumerate(new.iterator(chunk_size=5000))
+            if (have + offset) % 2 == 0
+        ),
+    )
+    analyze(DataAsset, DataAssetUserObjectPermission, Grant)
 
 
 def _measure_selector(n: int, user, repeat: int) -> Measured:
@@ -74,7 +87,7 @@ def _measure_selector(n: int, user, repeat: int) -> Measured:
         return (users.get(pk=user.pk),)
 
     def usable(u) -> list:
-        return list(selectors.asset_list(user=u, usable=True))
+        return list(selectors.asset_list(user=u, filters={"usable": True}))
 
     def everything(u) -> list:
         return list(DataAsset.objects.all())

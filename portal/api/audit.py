@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.permissions import BasePermission
 
-from portal import selectors_audit
+from portal import audit, selectors_audit
+from portal.api.lists import FilteredListViewSet
 from portal.api.permissions import IsActiveUser
 from portal.models import AuditEvent
 
@@ -23,19 +24,7 @@ class MayReadAuditLog(BasePermission):
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = [
-            "sequence",
-            "created_at",
-            "actor_id",
-            "actor_repr",
-            "action",
-            "target_type",
-            "target_id",
-            "target_repr",
-            "details",
-            "prev_hash",
-            "hash",
-        ]
+        fields = list(audit.COLUMNS)  # every stored column, as the chain hashes them
         read_only_fields = fields
 
 
@@ -50,15 +39,14 @@ FILTERS = [
 
 
 @extend_schema_view(list=extend_schema(parameters=FILTERS))
-class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AuditEventViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
     """Audit events, newest first (the chain's fields included, to check it elsewhere). Nothing here writes."""
 
     serializer_class = AuditEventSerializer
     permission_classes = [IsActiveUser, MayReadAuditLog]
-    filter_backends: list = []  # the selector applies AuditEventFilter and answers 400 for a bad filter
+    filterset_class = selectors_audit.AuditEventFilter
     lookup_field = "sequence"
     lookup_value_regex = "[0-9]{1,18}"
 
-    def get_queryset(self):
-        filters = self.request.query_params if self.action == "list" else None
+    def select(self, filters):
         return selectors_audit.audit_event_list(user=self.request.user, filters=filters)

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from portal import selectors, services, users
+from portal.api.lists import FilteredListViewSet
 from portal.api.serializers import AssetInputSerializer, AssetSerializer, TokenRequestSerializer, TokenSerializer
 from portal.errors import ValidationError
-from portal.params import check_filters, parse_bool
 
 
 class TokenView(APIView):
@@ -42,16 +42,14 @@ class TokenView(APIView):
         OpenApiParameter("q", str, description="Search name and description."),
     ]
 )
-class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssetViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
     """The data-asset catalogue. Access admins create and change assets."""
 
     serializer_class = AssetSerializer
-    filter_backends: list = []  # the selector applies AssetFilter itself
+    filterset_class = selectors.AssetFilter
 
-    def get_queryset(self):
-        usable = parse_bool(self.request.query_params.get("usable"), name="usable")
-        filters = check_filters(self.request.query_params, selectors.AssetFilter)
-        return selectors.asset_list(user=self.request.user, filters=filters, usable=usable)
+    def select(self, filters):
+        return selectors.asset_list(user=self.request.user, filters=filters)
 
     def get_object(self):
         return selectors.asset_get(user=self.request.user, pk=self.kwargs["pk"])

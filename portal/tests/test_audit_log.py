@@ -42,7 +42,8 @@ def test_readers_see_the_log_page_with_a_nav_link_and_no_way_to_change_it(reques
     assert response.status_code == 200
     html = response.content.decode()
     assert '<a href="/audit/">Audit log</a>' in html
-    assert "access.request.created" in html and "Customer contact database" in html
+    assert "access.request.created" in html
+    assert "Customer contact database" in html
     assert 'method="post"' not in html.split("<main", 1)[1]  # only the sign-out form posts
     assert "/admin/portal/auditevent/" not in html
 
@@ -117,13 +118,15 @@ def test_an_invalid_filter_is_a_visible_message_on_the_page(web_of, auditor, log
     html = response.content.decode()
     assert "Some filters are not valid." in html
     assert "Enter a valid date/time." in html
-    assert "No event matches." in html
+    # The list as it opens, without the filters (the valid one too): never a silently half-filtered log.
+    assert len(response.context["events"]) == min(AuditEvent.objects.count(), 50)
 
 
 def test_the_page_filters_and_keeps_the_filters_for_the_export_link(web_of, auditor, log):
     html = web_of(auditor).get("/audit/?actor=emma").content.decode()
 
-    assert "access.request.created" in html and "portal.asset.created" not in html
+    assert "access.request.created" in html
+    assert "portal.asset.created" not in html
     assert 'href="/audit/export.csv?actor=emma"' in html
 
 
@@ -136,7 +139,8 @@ def test_readers_export_the_filtered_log_as_streamed_csv_which_is_itself_audited
 
     response = web_of(user).get("/audit/export.csv?action=portal.asset.created&page=3")
 
-    assert response.status_code == 200 and response.streaming
+    assert response.status_code == 200
+    assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))

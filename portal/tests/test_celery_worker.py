@@ -157,7 +157,7 @@ def test_a_real_worker_sends_committed_notifications_and_never_rolled_back_ones(
     # The worker sent it, not this process running the task eagerly.
     assert mail.outbox == []
 
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the raise inside rolls the transaction back
         _notify(f"worker-check:{run}:rolled-back")
         raise RuntimeError("the change failed")
     # One worker (solo pool, one message at a time) takes messages in order: once a notification

@@ -90,7 +90,7 @@ def test_a_different_key_is_a_different_event_and_is_sent(employee, django_captu
 
 @pytest.mark.django_db
 def test_a_rolled_back_transaction_sends_nothing(employee, django_capture_on_commit_callbacks):
-    with (
+    with (  # noqa: PT012 - the raise inside rolls the transaction back
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -159,4 +159,5 @@ def test_the_mail_task_retries_a_busy_database_with_backoff():
     from portal.tasks import send_notification_task
 
     assert OperationalError in send_notification_task.autoretry_for
-    assert send_notification_task.retry_backoff and send_notification_task.max_retries >= 5
+    assert send_notification_task.retry_backoff
+    assert send_notification_task.max_retries >= 5

@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.test import RequestFactory
 
 from portal.errors import ValidationError
-from portal.params import parse_bool
+from portal.params import BOOL_HELP, parse_bool
 from portal.tests.factories import DataAssetFactory
 from portal.web import back
 
@@ -74,13 +74,17 @@ def test_the_api_reads_every_yes_the_same(client_of, employee, asset, word):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "param"), [("/assets/", "usable"), ("/access/requests/", "mine")])
-def test_a_page_with_a_malformed_yes_no_parameter_says_so(web_of, employee, asset, path, param):
+@pytest.mark.parametrize(
+    ("path", "param", "label"),
+    [("/assets/", "usable", "Only what I can use now"), ("/access/requests/", "mine", "Only my requests")],
+)
+def test_a_page_with_a_malformed_yes_no_parameter_says_so(web_of, employee, asset, path, param, label):
     response = web_of(employee).get(f"{path}?{param}=maybe")
 
     assert response.status_code == 200
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert message.startswith(f"{param} must be yes or no.")
+    assert message.startswith("Some filters are not valid")
+    assert f"{label}: {BOOL_HELP}" in message
 
 
 @pytest.mark.django_db

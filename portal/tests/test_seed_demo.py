@@ -60,10 +60,12 @@ def test_the_demo_people_hold_their_roles():
     assert permissions.is_privacy_officer(users["petra"])
     assert permissions.is_auditor(users["audrey"])
     assert not permissions.in_role(users["emma"], "access-admins", "privacy-officers", "auditors")
-    assert users["owner"].is_superuser and not users["adam"].is_superuser
+    assert users["owner"].is_superuser
+    assert not users["adam"].is_superuser
 
     video = DataAsset.objects.get(name="Doorbell video feeds")
-    assert video.sensitivity == "restricted" and video.max_grant_days == 30
+    assert video.sensitivity == "restricted"
+    assert video.max_grant_days == 30
     reviewers = DataAssetUserObjectPermission.objects.filter(
         content_object=video, permission__codename="review_dataasset"
     ).values_list("user__username", flat=True)

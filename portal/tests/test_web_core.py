@@ -24,7 +24,8 @@ def test_the_login_page_renders_a_form_with_csrf_protection(client):
     response = client.get("/login/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'name="username"' in html and 'name="password"' in html
+    assert 'name="username"' in html
+    assert 'name="password"' in html
     assert 'name="csrfmiddlewaretoken"' in html
 
 
