@@ -34,7 +34,8 @@ def test_an_employee_reports_an_incident_and_gets_its_reference(client_of, emplo
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["reference"] == f"INC-{timezone.localtime().year}-0001"
-    assert data["assets"] == [asset.pk] and data["status"] == "reported"
+    assert data["assets"] == [asset.pk]
+    assert data["status"] == "reported"
     assert data["timeline"][0]["action"] == "incidents.incident.reported"
 
 
@@ -77,7 +78,8 @@ def test_assessing_answers_the_obligations_with_their_clocks(client_of, employee
     obligations = {o["kind"]: o for o in response.json()["obligations"]}
     assert set(obligations) == {"gdpr.regulator", "gdpr.subjects"}
     regulator = obligations["gdpr.regulator"]
-    assert regulator["done_at"] is None and regulator["clock"]["state"] == "running"
+    assert regulator["done_at"] is None
+    assert regulator["clock"]["state"] == "running"
     assert 70 * 3600 < regulator["clock"]["seconds"] <= 71 * 3600
     assert obligations["gdpr.subjects"]["due_at"] is None
 
@@ -92,7 +94,8 @@ def test_a_late_regulator_notification_without_a_reason_is_400(client_of, employ
     refused = client.post(url, body, format="json")
     accepted = client.post(url, {**body, "delay_reason": "The processor told us on day four."}, format="json")
 
-    assert refused.status_code == 400 and "delay_reason" in refused.json()["errors"]
+    assert refused.status_code == 400
+    assert "delay_reason" in refused.json()["errors"]
     assert accepted.status_code == 201, accepted.content
     assert accepted.json()["kind"] == "initial"
     assert Obligation.objects.get(incident=incident).late is True

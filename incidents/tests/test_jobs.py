@@ -38,7 +38,8 @@ def test_handlers_and_officers_are_warned_24_then_6_hours_before_and_never_twice
     with django_capture_on_commit_callbacks(execute=True):
         assert obligations_warn_due(now=due - timedelta(hours=5)) == 1
         assert obligations_warn_due(now=due - timedelta(hours=4)) == 0
-    assert len(mail.outbox) == 2 and "6 hours left" in mail.outbox[0].subject
+    assert len(mail.outbox) == 2
+    assert "6 hours left" in mail.outbox[0].subject
     assert AuditEvent.objects.filter(action="incidents.obligation.clock_warned").count() == 2
 
 
@@ -49,7 +50,8 @@ def test_an_obligation_already_inside_6_hours_gets_only_that_warning_and_met_one
 
     assert obligations_warn_due(now=obligation.due_at - timedelta(hours=2)) == 1
     obligation.refresh_from_db()
-    assert obligation.warned_6h_at is not None and obligation.warned_24h_at is None
+    assert obligation.warned_6h_at is not None
+    assert obligation.warned_24h_at is None
 
     other = make_incident(employee, aware_hours_ago=0)
     assess(privacy_officer, other, risk="risk")

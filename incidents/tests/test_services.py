@@ -146,7 +146,8 @@ def test_a_reassessment_withdraws_what_is_no_longer_needed_and_keeps_what_was_fi
 
     regulator = incident.obligations.get(recipient="regulator")
     subjects = incident.obligations.get(recipient="subjects")
-    assert regulator.withdrawn_at is None and regulator.done_at is not None
+    assert regulator.withdrawn_at is None
+    assert regulator.done_at is not None
     assert subjects.withdrawn_at is not None
 
     assess(privacy_officer, incident, risk="high_risk")
@@ -188,7 +189,8 @@ def test_a_filing_at_72_hours_is_in_time(employee, privacy_officer, time_machine
 
     obligation = filing.obligation
     assert filing.kind == Filing.Kind.INITIAL
-    assert obligation.late is False and obligation.done_at == incident.aware_at + timedelta(hours=72)
+    assert obligation.late is False
+    assert obligation.done_at == incident.aware_at + timedelta(hours=72)
     assert selectors.clock(obligation)["state"] == "met"
 
 
@@ -258,7 +260,8 @@ def test_deciding_no_notification_is_recorded_with_who_and_why(employee, privacy
     )
 
     incident.refresh_from_db()
-    assert incident.no_notification_by == privacy_officer and incident.no_notification_at is not None
+    assert incident.no_notification_by == privacy_officer
+    assert incident.no_notification_at is not None
     assert AuditEvent.objects.filter(action="incidents.incident.no_notification_decided").exists()
 
 
@@ -277,7 +280,8 @@ def test_an_art_34_3_exemption_closes_the_subjects_obligation(employee, privacy_
     services.obligation_exempt(actor=privacy_officer, obligation=subjects, reason="Art. 34(3)(a): data encrypted.")
 
     subjects.refresh_from_db()
-    assert subjects.exempt_by == privacy_officer and not subjects.is_open
+    assert subjects.exempt_by == privacy_officer
+    assert not subjects.is_open
     with pytest.raises(Conflict):
         services.obligation_exempt(
             actor=privacy_officer, obligation=incident.obligations.get(recipient="regulator"), reason="No."
@@ -359,7 +363,8 @@ def test_revoke_all_from_an_incident_revokes_grants_removes_permissions_and_audi
     outsider.refresh_from_db()
     assert outsider.offboard_reason == f"Incident {incident.reference}: Disclosed customer contacts."
     event = AuditEvent.objects.get(action="incidents.involved_user.access_revoked")
-    assert event.target_id == str(outsider.pk) and event.details["reference"] == incident.reference
+    assert event.target_id == str(outsider.pk)
+    assert event.details["reference"] == incident.reference
     assert incident.involved.get().access_revoked_at is not None
     assert incident.timeline.filter(action="incidents.involved_user.access_revoked").exists()
 

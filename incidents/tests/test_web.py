@@ -26,7 +26,8 @@ def test_an_employee_reports_from_the_form_and_lands_on_the_incident(web_of, emp
     )
 
     incident = Incident.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/incidents/{incident.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/incidents/{incident.pk}/"
     # The form's local time is stored as the same instant in UTC.
     assert incident.detected_at == when.replace(second=0, microsecond=0)
     page = web_of(employee).get(response["Location"])
@@ -80,12 +81,15 @@ def test_a_privacy_officer_works_an_incident_from_its_page(web_of, employee, out
     client.post(f"{base}/notes/", {"text": "Insider interviewed."})
 
     incident.refresh_from_db()
-    assert incident.risk == "high_risk" and incident.status == "contained"
+    assert incident.risk == "high_risk"
+    assert incident.status == "contained"
     assert Obligation.objects.filter(incident=incident).count() == 4
     assert Obligation.objects.get(incident=incident, regime__code="uk-gdpr", recipient="regulator").late is False
     assert InvolvedUser.objects.get(incident=incident).access_revoked_at is not None
     page = client.get(f"{base}/").content.decode()
-    assert "Insider interviewed." in page and "ICO" in page and "access revoked" in page
+    assert "Insider interviewed." in page
+    assert "ICO" in page
+    assert "access revoked" in page
 
 
 def test_a_refused_action_is_a_message_and_changes_nothing(web_of, employee, privacy_officer):
