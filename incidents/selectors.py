@@ -91,3 +91,13 @@ def involved_active_grants(incident: Incident) -> dict[int, list[Grant]]:
     for grant in Grant.objects.active().filter(user_id__in=users).select_related("asset"):
         out[grant.user_id].append(grant)
     return out
+
+
+def exposure(incident: Incident, *, start: datetime, end: datetime) -> QuerySet[Grant]:
+    """Everyone who held a grant on the incident's affected assets during ``[start, end)``, from the grant history."""
+    return (
+        Grant.objects.held_during(start, end)
+        .filter(asset__in=incident.assets.all())
+        .select_related("user", "asset")
+        .order_by("asset__name", "user__username", "granted_at", "pk")
+    )

@@ -162,3 +162,25 @@ class RegulatorNotificationInputSerializer(serializers.Serializer):
     delay_reason = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
     notes = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     regime = StrictCharField(max_length=30, required=False, allow_blank=True, default="", help_text="e.g. `gdpr`.")
+
+
+class ExposureQuerySerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="Start of the window (ISO 8601).")
+    end = serializers.DateTimeField(help_text="End of the window (ISO 8601), after the start.")
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": "The end must come after the start."})
+        return attrs
+
+
+class ExposureRowSerializer(serializers.Serializer):
+    user = UserRefSerializer(read_only=True)
+    asset = serializers.IntegerField(source="asset_id", read_only=True)
+    asset_name = serializers.CharField(source="asset.name", read_only=True)
+    scope = serializers.CharField(read_only=True)
+    origin = serializers.CharField(read_only=True)
+    granted_at = serializers.DateTimeField(read_only=True)
+    ended_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    last_used_at = serializers.DateTimeField(read_only=True)

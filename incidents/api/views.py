@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from incidents import selectors, services
 from incidents.api.serializers import (
     AssessInputSerializer,
+    ExposureQuerySerializer,
+    ExposureRowSerializer,
     FilingSerializer,
     HandlerInputSerializer,
     IncidentDetailSerializer,
@@ -162,3 +164,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incident = self.get_object()
         data = _valid(request.data, StatusInputSerializer)
         return self._out(services.incident_set_status(actor=request.user, incident=incident, **data))
+
+    @extend_schema(
+        summary="Exposure report: who held a grant on the affected assets during a window",
+        parameters=[ExposureQuerySerializer],
+        responses={200: ExposureRowSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"])
+    def exposure(self, request, pk=None):
+        incident = self.get_object()
+        window = _valid(request.query_params, ExposureQuerySerializer)
+        rows = selectors.exposure(incident, start=window["start"], end=window["end"])
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ExposureRowSerializer(page, many=True).data)

@@ -103,8 +103,15 @@ def _user(key):
 ASSESS = {"is_personal_data_breach": True, "risk": "risk", "jurisdictions": ["UK"]}
 HANDLER_NOTE = "an auditor assigned as handler works that one incident like anyone else"
 
+
+def _window(world, obj):
+    now = timezone.now()
+    return {"start": (now - timedelta(days=30)).isoformat(), "end": now.isoformat()}
+
+
 ROWS = [
     Row("api-incident-list", "GET", LIST),
+    Row("api-incident-exposure", "GET", SEE, kind="incident", body=_window),
     Row("api-incident-list", "POST", REPORT, body=_report, note="any employee (and any active user) may report"),
     Row("api-incident-detail", "GET", SEE, kind="incident"),
     Row("api-incident-assess", "POST", WORK, kind="incident", body=ASSESS, note=HANDLER_NOTE),

@@ -203,3 +203,32 @@ def test_the_detail_uses_the_same_queries_for_10_and_1000_rows(client_of, employ
     grow(990)
     # session, user, incident (+ perms), assets, obligations, filings, involved, timeline
     assert _count(client, f"/api/incidents/{incident.pk}") == small
+
+
+def test_the_exposure_report_lists_who_held_a_grant_on_the_affected_assets_in_the_window(
+    client_of, employee, outsider, privacy_officer, asset, time_machine
+):
+    from access import services as access_services
+    from portal.tests.factories import DataAssetFactory
+
+    now = timezone.now()
+    time_machine.move_to(now - timedelta(days=20), tick=False)
+    early = make_grant(outsider, asset)  # revoked 10 days before the window
+    time_machine.move_to(now - timedelta(days=10), tick=False)
+    access_services.grant_revoke(actor=outsider, grant=early, reason="Done with it.")
+    during = make_grant(employee, asset)
+    make_grant(employee, DataAssetFactory(name="Elsewhere"))  # not an affected asset
+    time_machine.move_to(now, tick=False)
+    incident = make_incident(employee, assets=[asset])
+    client = client_of(privacy_officer)
+    url = f"/api/incidents/{incident.pk}/exposure"
+
+    response = client.get(url, {"start": (now - timedelta(days=5)).isoformat(), "end": now.isoformat()})
+    bad = client.get(url, {"start": now.isoformat(), "end": (now - timedelta(days=1)).isoformat()})
+
+    assert response.status_code == 200, response.content
+    rows = response.json()["results"]
+    assert [(r["user"]["id"], r["asset"]) for r in rows] == [(employee.pk, asset.pk)]
+    assert rows[0]["origin"] == during.origin
+    assert bad.status_code == 400
+    assert "end" in bad.json()["errors"]
