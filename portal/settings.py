@@ -309,6 +309,9 @@ SPECTACULAR_SETTINGS = {
         "BreakGlassScopeEnum": "access.models.BREAK_GLASS_SCOPE_CHOICES",
         "SensitivityEnum": "portal.models.Sensitivity",
         "CampaignOutcomeEnum": "access.campaigns.models.Outcome",
+        "IncidentKindEnum": "incidents.models.IncidentKind",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "FilingKindEnum": "incidents.models.FilingKind",
     },
 }
 

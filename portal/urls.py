@@ -20,8 +20,10 @@ urlpatterns = [
     path("audit/export.csv", views_audit.AuditEventExportView.as_view(), name="audit-export"),
     path("admin/", admin.site.urls),
     path("access/", include("access.urls")),
+    path("incidents/", include("incidents.urls")),
     path("api/", include("portal.api.urls")),
     path("api/", include("access.api.urls")),
+    path("api/", include("incidents.api.urls")),
     # Keep last: any other /api/ path is a JSON 404, DEBUG or not.
     re_path(r"^api(?:/|$)", web.api_not_found, name="api-not-found"),
 ]

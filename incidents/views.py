@@ -1,0 +1,171 @@
+"""Incident pages: report, list with clocks, detail with assessment, obligations, timeline and involved users.
+
+Each action is a POST that calls one service; a refusal is a message on the incident page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from incidents import forms, selectors, services
+from incidents.models import Incident
+from portal import permissions
+from portal.errors import DomainError
+from portal.web import PortalViewMixin, apply_to_form
+
+
+class IncidentListView(PortalViewMixin, ListView):
+    template_name = "incidents/incident_list.html"
+    context_object_name = "incidents"
+    paginate_by = 50
+
+    def get_queryset(self):
+        status = self.request.GET.get("status")
+        filters = {"status": [status]} if status in Incident.Status.values else {}
+        self.status = status if filters else ""
+        return selectors.incident_list(user=self.request.user, filters=filters)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for incident in context["object_list"]:
+            incident.clock = selectors.next_clock(incident)
+        return {**context, "statuses": Incident.Status.choices, "status": self.status}
+
+
+class IncidentReportView(PortalViewMixin, TemplateView):
+    template_name = "incidents/incident_form.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response({"form": forms.ReportForm()})
+
+    def post(self, request, *args, **kwargs):
+        form = forms.ReportForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                incident = services.incident_report(actor=request.user, **data)
+            except DomainError as exc:
+                apply_to_form(form, exc)
+            else:
+                messages.success(request, f"{incident.reference} reported. The privacy team has been told.")
+                return redirect(incident)
+        return self.render_to_response({"form": form})
+
+
+class IncidentDetailView(PortalViewMixin, TemplateView):
+    template_name = "incidents/incident_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        incident = selectors.incident_get(user=user, pk=self.kwargs["pk"])
+        obligations = list(incident.obligations.all())
+        for obligation in obligations:
+            obligation.clock = selectors.clock(obligation)
+        grants = selectors.involved_active_grants(incident)
+        involved = list(incident.involved.all())
+        for row in involved:
+            row.grants = grants.get(row.user_id, [])
+        may_work = permissions.has(user, services.CHANGE, incident)
+        return {
+            **super().get_context_data(**kwargs),
+            "incident": incident,
+            "obligations": obligations,
+            "involved": involved,
+            "timeline": list(incident.timeline.all()),
+            "handlers": selectors.incident_handlers(incident),
+            "may_work": may_work,
+            "may_assign": permissions.has(user, services.ASSIGN, incident),
+            "may_revoke": may_work and permissions.has(user, "portal.offboard_user"),
+            "forms": {
+                "assess": forms.AssessForm(),
+                "status": forms.StatusForm(),
+                "note": forms.NoteForm(),
+                "involved": forms.UserForm(),
+                "handler": forms.HandlerForm(),
+                "filing": forms.FilingForm(),
+            },
+        }
+
+
+class IncidentActionView(PortalViewMixin, View):
+    """A POST with a form on one incident the user can see (404 otherwise); errors become messages."""
+
+    http_method_names = ["post"]
+    form_class: type
+    done = "Done."
+
+    def post(self, request, pk):
+        incident = selectors.incident_get(user=request.user, pk=pk)
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                messages.error(request, f"{field}: {' '.join(errors)}")
+            return redirect(incident)
+        try:
+            self.perform(incident, form.cleaned_data)
+        except DomainError as exc:
+            if exc.status in (403, 404):  # the mixin answers these as pages
+                raise
+            texts = [f"{f}: {' '.join(m)}" for f, m in exc.fields.items()] or [exc.message]
+            for text in texts:
+                messages.error(request, text)
+        else:
+            messages.success(request, self.done)
+        return redirect(incident)
+
+    def perform(self, incident, data) -> None:
+        raise NotImplementedError
+
+
+class AssessView(IncidentActionView):
+    form_class, done = forms.AssessForm, "Assessment recorded; obligations updated."
+
+    def perform(self, incident, data):
+        services.incident_assess(actor=self.request.user, incident=incident, **data)
+
+
+class StatusView(IncidentActionView):
+    form_class, done = forms.StatusForm, "Status changed."
+
+    def perform(self, incident, data):
+        services.incident_set_status(actor=self.request.user, incident=incident, **data)
+
+
+class NoteView(IncidentActionView):
+    form_class, done = forms.NoteForm, "Note added to the timeline."
+
+    def perform(self, incident, data):
+        services.timeline_note(actor=self.request.user, incident=incident, **data)
+
+
+class InvolvedAddView(IncidentActionView):
+    form_class, done = forms.UserForm, "Linked as involved."
+
+    def perform(self, incident, data):
+        services.involved_user_add(actor=self.request.user, incident=incident, **data)
+
+
+class RevokeAccessView(IncidentActionView):
+    form_class, done = forms.RevokeForm, "All access revoked."
+
+    def perform(self, incident, data):
+        services.involved_user_revoke_access(actor=self.request.user, incident=incident, **data)
+
+
+class HandlerView(IncidentActionView):
+    form_class, done = forms.HandlerForm, "Handler assigned."
+
+    def perform(self, incident, data):
+        services.incident_assign_handler(actor=self.request.user, incident=incident, **data)
+
+
+class FilingView(IncidentActionView):
+    form_class, done = forms.FilingForm, "Regulator notification recorded."
+
+    def perform(self, incident, data):
+        services.regulator_notification_record(
+            actor=self.request.user, incident=incident, **{**data, "regime": data["regime"] or None}
+        )
