@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
+
+    def ready(self) -> None:
+        from portal import panels
+
+        # Every employee may report an incident, so everyone gets the link.
+        panels.register_nav("Incidents", "incidents:incident-list", order=60)

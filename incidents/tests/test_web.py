@@ -179,3 +179,9 @@ def test_staff_see_incidents_in_the_admin_read_only_and_edit_regimes(web_of, emp
     from portal.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="incidents.regime.created").exists()
+
+
+def test_every_employee_finds_incidents_in_the_navigation(web_of, employee):
+    page = web_of(employee).get("/").content.decode()
+
+    assert 'href="/incidents/"' in page
