@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase  # noqa: TID251 (direct FK tables, STYLE.md §4)
+
+from portal.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000

@@ -108,7 +108,8 @@ class DataAsset(models.Model):
         return Sensitivity.rank(self.sensitivity)
 
 
-# Direct foreign-key permission tables: guardian's generic tables cannot be
+# Direct foreign-key permission tables (every app's derive from the two bases imported above, through
+# this module, so guardian stays behind portal): guardian's generic tables cannot be
 # joined efficiently and migrating to these later loses permissions.
 class DataAssetUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(DataAsset, on_delete=models.CASCADE)
