@@ -72,9 +72,9 @@ def test_create_launch_decide_close_through_the_api(client_of, access_admin, rev
 
 
 def test_a_large_launch_answers_202(client_of, access_admin, asset, monkeypatch, django_capture_on_commit_callbacks):
-    from access.campaigns import services
+    from access.campaigns.services import launch as launch_step
 
-    monkeypatch.setattr(services, "LAUNCH_INLINE_MAX", 1)
+    monkeypatch.setattr(launch_step, "LAUNCH_INLINE_MAX", 1)
     GrantFactory.create_batch(3, asset=asset)
     campaign = make_campaign(access_admin, launch=False)
 

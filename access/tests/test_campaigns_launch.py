@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from access.campaigns import services
 from access.campaigns.models import Campaign, Outcome, Reason, ReviewItem
+from access.campaigns.services import launch as launch_step
 from access.models import Grant
 from access.tests.factories import GrantFactory, make_campaign
 from portal.errors import Conflict, Forbidden, ValidationError
@@ -96,8 +97,7 @@ def test_inactive_reviewers_are_passed_over(access_admin, privacy_officer):
 
 
 def test_a_large_launch_runs_as_a_task_in_batches(access_admin, asset, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(services, "LAUNCH_INLINE_MAX", 3)
-    monkeypatch.setattr(services, "SNAPSHOT_BATCH", 2)
+    monkeypatch.setattr(launch_step, "LAUNCH_INLINE_MAX", 3)
     grants = GrantFactory.create_batch(5, asset=asset)
     campaign = make_campaign(access_admin, launch=False)
 

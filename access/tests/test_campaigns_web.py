@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from access.campaigns import services
 from access.campaigns.models import Campaign, ReviewItem
+from access.campaigns.services import launch as launch_step
 from access.models import SCOPE_PERMISSION, Grant
 from access.tests.factories import GrantFactory, make_campaign
 from access.tests.test_web_queries import bulk_assets, warm
@@ -116,7 +117,7 @@ def test_admins_create_launch_and_close_on_the_pages(web_of, access_admin, runni
 
 
 def test_a_launching_campaign_page_refreshes_itself(web_of, access_admin, asset, monkeypatch):
-    monkeypatch.setattr(services, "LAUNCH_INLINE_MAX", 0)
+    monkeypatch.setattr(launch_step, "LAUNCH_INLINE_MAX", 0)
     GrantFactory(asset=asset)
     campaign = services.campaign_launch(actor=access_admin, campaign=make_campaign(access_admin, launch=False))
 
