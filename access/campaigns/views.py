@@ -22,8 +22,9 @@ from access.campaigns import evidence, insight, selectors, services
 from access.campaigns.forms import BulkDecisionForm, CampaignForm, ItemDecisionForm, MoveForm
 from access.campaigns.models import Campaign, Outcome, Reason, ReviewItem
 from access.views import _history
+from access.views.common import ConfirmView
 from portal import permissions
-from portal.errors import ValidationError
+from portal.errors import Conflict, Forbidden, ValidationError
 from portal.lists import FilteredListView
 from portal.models import PRIVACY_OFFICERS
 from portal.web import PortalViewMixin, back
@@ -162,8 +163,43 @@ class CampaignLaunchView(CampaignActionView):
         return f"Launching: {campaign.items_expected} grants are being snapshotted; this page shows the progress."
 
 
-class CampaignCloseView(CampaignActionView):
-    def perform(self, campaign):
+class CampaignCloseView(ConfirmView):
+    """Closing revokes grants in bulk and cannot be undone: a second page says what will go first."""
+
+    def get_object(self):
+        return selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def refusal(self, campaign):
+        if not permissions.has(self.request.user, services.MANAGE):
+            return Forbidden("Only access admins close campaigns.")
+        if not campaign.is_running:
+            return Conflict(f"This campaign is {campaign.get_status_display().lower()}.")
+        return None
+
+    def describe(self, campaign):
+        items = ReviewItem.objects.filter(campaign=campaign)
+        revoked = Q(decision=Outcome.REVOKE)
+        if campaign.default_decision == Outcome.REVOKE:
+            revoked |= Q(decision="")
+        undecided = items.filter(decision="").count()
+        return {
+            "facts": [
+                ("Campaign", campaign.name),
+                ("Items", campaign.item_count),
+                ("Undecided", f"{undecided} (they count as “{campaign.get_default_decision_display().lower()}”)"),
+                ("Grants that will be revoked", items.filter(revoked).count()),
+            ],
+            "title": f"Close {campaign.name}?",
+            "consequence": (
+                "Every grant decided “revoke”, and every undecided one when the default is revoke, ends now and its "
+                "permission is removed. The campaign is then frozen: nobody can decide or change an item again."
+            ),
+            "button": "Close and apply",
+            "back_url": campaign.get_absolute_url(),
+            "back_label": campaign.name,
+        }
+
+    def perform(self, campaign, form):
         campaign = services.campaign_close(actor=self.request.user, campaign=campaign)
         return f"Closed: {campaign.revoked_count} grants revoked. The campaign is frozen."
 

@@ -282,6 +282,7 @@ ROWS += [
     Row("access:campaign-summary", "GET", web(CAMPAIGN_SEE), kind="campaign"),
     Row("access:campaign-queue", "GET", web(CAMPAIGN_SEE), kind="campaign"),
     Row("access:campaign-launch", "POST", web(DRAFT_MANAGE, done=200), kind="draft_campaign"),
+    Row("access:campaign-close", "GET", web(CAMPAIGN_MANAGE), kind="campaign", note="the confirmation page"),
     Row("access:campaign-close", "POST", web(CAMPAIGN_MANAGE, done=200), kind="campaign"),
     Row(
         "access:campaign-decide",

@@ -272,3 +272,26 @@ def test_the_queue_counts_only_the_grantees_other_grants_that_are_still_active(a
     GrantFactory(user=employee, asset=asset, scope="admin")
     [item] = selectors.item_list(user=reviewer, campaign=campaign)
     assert item.other_grants == 1
+
+
+def test_closing_asks_first_and_says_how_many_grants_will_go(web_of, access_admin, reviewer, running):
+    web = web_of(access_admin)
+    url = f"/access/campaigns/{running.pk}/close/"
+
+    page = web.get(url)
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Close and apply" in body
+    assert "Grants that will be revoked" in body
+    running.refresh_from_db()
+    assert running.is_running  # looking at the page changes nothing
+    assert web.post(url).status_code == 302
+    running.refresh_from_db()
+    assert running.status == Campaign.Status.CLOSED
+    # Once closed, the confirmation page refuses with a message instead of offering to close again.
+    assert web.get(url, follow=True).redirect_chain
+
+
+def test_a_reviewer_cannot_open_the_close_page(web_of, reviewer, running):
+    assert web_of(reviewer).get(f"/access/campaigns/{running.pk}/close/").status_code == 403
