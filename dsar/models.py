@@ -261,3 +261,9 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.source} {self.name or self.pk}"
+
+
+# The package, its delivery and the erasure record live beside their services; imported here so they
+# belong to this app (and its migrations).
+from dsar.erasure.models import ErasureRecord  # noqa: E402, F401
+from dsar.package.models import DeliveryLink, Download, Package  # noqa: E402, F401
