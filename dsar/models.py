@@ -88,6 +88,9 @@ class Request(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     extension_reason = models.TextField(max_length=MAX_REASON, blank=True)
+    # What the one extension added: further months (GDPR) or days (CCPA).
+    extension_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(null=True, blank=True)
 
     # Verification: the nonce of the one link that is valid now, cleared when it is used.
     verification_nonce = models.CharField(max_length=64, blank=True)
