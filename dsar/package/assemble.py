@@ -81,7 +81,9 @@ def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.A
             counts = contents.write_items(z, items, asset_names=asset_names, rows=rows)
             data_files = sorted({row["path"] for row in rows if row["path"].startswith("data/")})
             data_files += [p.removesuffix(".json") + ".csv" for p in data_files]
-            file_dirs = sorted({row["path"].rsplit("/", 1)[0] + "/" for row in rows if row["path"].startswith("files/")})
+            file_dirs = sorted(
+                {row["path"].rsplit("/", 1)[0] + "/" for row in rows if row["path"].startswith("files/")}
+            )
             listed = sorted(data_files) + [f"{d} (files as we hold them)" for d in file_dirs]
             text, html = summary.render(
                 summary.context(request=request, systems=_systems(request, counts), files=listed)

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsar', '0002_roles'),
+        ('dsar', '0003_extension_length'),
         ('incidents', '0003_schedule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
