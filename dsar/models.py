@@ -261,3 +261,8 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.source} {self.name or self.pk}"
+
+
+# The SQL connector's configuration lives beside its code (dsar/connectors/models.py); imported here so
+# Django counts it among this app's models.
+from dsar.connectors.models import SqlSource, SqlTable  # noqa: E402, F401
