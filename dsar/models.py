@@ -266,6 +266,10 @@ class Item(models.Model):
         return f"{self.request_id}: {self.source} {self.name or self.pk}"
 
 
+# The SQL connector's configuration lives beside its code (dsar/connectors/models.py); imported here so
+# Django counts it among this app's models.
+from dsar.connectors.models import SqlSource, SqlTable  # noqa: E402, F401
+
 # The package, its delivery and the erasure record live beside their services; imported here so they
 # belong to this app (and its migrations).
 from dsar.erasure.models import ErasureRecord  # noqa: E402, F401
