@@ -13,7 +13,14 @@ from django.core.files.storage import default_storage
 
 from dsar.models import Item, Package, Request
 from dsar.package import guard, services
-from dsar.tests.package_factories import CUSTOMER, OTHER_CUSTOMER, collect, in_review, request_in_review, verified_request
+from dsar.tests.package_factories import (
+    CUSTOMER,
+    OTHER_CUSTOMER,
+    collect,
+    in_review,
+    request_in_review,
+    verified_request,
+)
 from portal.errors import Conflict, Forbidden
 from portal.models import AuditEvent
 from portal.tests.factories import DataAssetFactory
@@ -104,7 +111,7 @@ def test_package_holds_manifest_with_hashes_data_as_json_and_csv_files_and_summa
 
 def test_a_value_that_looks_like_a_formula_is_not_one_in_the_csv(privacy_officer, employee):
     req = verified_request(privacy_officer, employee)
-    collect(req, records=[(f"customer:{CUSTOMER}", "notes", {"note": "=HYPERLINK(\"http://evil\")"})])
+    collect(req, records=[(f"customer:{CUSTOMER}", "notes", {"note": '=HYPERLINK("http://evil")'})])
     package = services.package_build(actor=employee, request=in_review(req))
     text = _zip(package).read(next(n for n in _zip(package).namelist() if n.endswith(".csv"))).decode()
     assert "'=HYPERLINK" in text
