@@ -71,7 +71,8 @@ def test_only_an_approved_package_is_sent(privacy_officer, employee):
 
 def test_the_download_page_counts_nothing_and_the_post_gives_the_zip(sent):
     page = web_client().get(f"/dsar/download/{sent.token}/")
-    assert page.status_code == 200 and b"3 more times" in page.content
+    assert page.status_code == 200
+    assert b"3 more times" in page.content
 
     response = _download(sent.token)
 
@@ -80,7 +81,8 @@ def test_the_download_page_counts_nothing_and_the_post_gives_the_zip(sent):
     body = b"".join(response.streaming_content)
     assert "manifest.json" in zipfile.ZipFile(io.BytesIO(body)).namelist()
     row = Download.objects.get()
-    assert row.address == "203.0.113.7" and row.client == "Mozilla/5.0 (Subject)"
+    assert row.address == "203.0.113.7"
+    assert row.client == "Mozilla/5.0 (Subject)"
     assert AuditEvent.objects.filter(action="dsar.package.downloaded").count() == 1
 
 
@@ -150,13 +152,15 @@ def test_misdelivery_revokes_purges_and_opens_the_incident_with_its_clock_runnin
     assert incident.kind == Incident.Kind.MISDIRECTED_DELIVERY
     assert before <= incident.aware_at <= timezone.now()  # the 72-hour clock starts now
     assert approved.reference in incident.description
-    assert "203.0.113.7" in incident.description and "Someone else's browser" in incident.description
+    assert "203.0.113.7" in incident.description
+    assert "Someone else's browser" in incident.description
     entry = incident.timeline.get(action="dsar.package.misdelivered")
     assert entry.details["manifest"]["reference"] == approved.reference
     assert len(entry.details["manifest"]["items"]) == package.item_count
     assert entry.details["downloads"][0]["address"] == "203.0.113.7"
     package.refresh_from_db()
-    assert package.purge_reason == "misdelivery" and package.misdelivery_incident == incident
+    assert package.purge_reason == "misdelivery"
+    assert package.misdelivery_incident == incident
     assert not default_storage.exists(package.file.name)
     assert DeliveryLink.objects.get().revoked_at is not None
     assert _download(sent.token).status_code == 410

@@ -82,7 +82,9 @@ def test_confirming_a_connector_task_runs_its_erase(
         services.erasure_confirm(actor=reviewer, task=_task(erasure_request, "CRM"))
 
     task = _task(erasure_request, "CRM")
-    assert task.status == Task.Status.DONE and task.found == 5 and task.confirmed_by == reviewer
+    assert task.status == Task.Status.DONE
+    assert task.found == 5
+    assert task.confirmed_by == reviewer
     assert [base.Subject(email=EMAIL, customer_id=erasure_request.customer_id)] == ERASED
     event = AuditEvent.objects.get(action="dsar.erasure.erased")
     assert event.details["counts"] == {"contacts": 1, "orders": 4}
@@ -100,7 +102,8 @@ def test_a_failing_connector_leaves_the_task_failed_for_a_second_try(
     with django_capture_on_commit_callbacks(execute=True):
         services.erasure_confirm(actor=reviewer, task=_task(erasure_request, "CRM"))
     task = _task(erasure_request, "CRM")
-    assert task.status == Task.Status.FAILED and "unreachable" in task.error
+    assert task.status == Task.Status.FAILED
+    assert "unreachable" in task.error
 
     monkeypatch.undo()
     monkeypatch.setattr(base, "FACTORIES", ["dsar.tests.test_erasure.crm_connector_for"])
@@ -119,7 +122,8 @@ def test_a_legal_hold_is_an_exception_with_its_reason(erasure_request, employee,
     services.erasure_hold(actor=second_reviewer, task=task, reason="Disputed sale: kept until the claim ends.")
 
     task.refresh_from_db()
-    assert task.status == Task.Status.EXCEPTION and task.hold_reason.startswith("Disputed sale")
+    assert task.status == Task.Status.EXCEPTION
+    assert task.hold_reason.startswith("Disputed sale")
     with pytest.raises(Conflict):
         services.erasure_confirm(actor=second_reviewer, task=task)
 
@@ -143,7 +147,8 @@ def test_completion_waits_for_every_asset_then_mails_the_record(
         {"system": "Call recordings", "outcome": "kept", "reason": "Fraud case", "erased": 0},
     ]
     assert [m.to for m in mailoutbox] == [[EMAIL]]
-    assert "CRM: erased (5 records)" in mailoutbox[0].body and "kept, because Fraud case" in mailoutbox[0].body
+    assert "CRM: erased (5 records)" in mailoutbox[0].body
+    assert "kept, because Fraud case" in mailoutbox[0].body
     erasure_request.refresh_from_db()
     assert erasure_request.status == Request.Status.DELIVERED
     assert ErasureRecord.objects.filter(request=erasure_request).exists()
