@@ -6,13 +6,18 @@ class DsarConfig(AppConfig):
     name = "dsar"
 
     def ready(self) -> None:
+        from dsar import panels as dsar_panels
         from dsar import sections
-        from dsar.delivery import tasks as delivery_tasks  # noqa: F401  (registers the Celery tasks)
+        from dsar import tasks  # noqa: F401  (registers the Celery tasks)
+        from dsar.delivery import tasks as delivery_tasks  # noqa: F401
         from dsar.erasure import tasks as erasure_tasks  # noqa: F401
         from dsar.erasure.selectors import erasure_panel, erasure_section
         from dsar.package.selectors import package_section
         from portal import panels
 
+        panels.register("dashboard", "dsar/panels/near_deadline.html", dsar_panels.near_deadline_panel, order=40)
+        panels.register("dashboard", "dsar/erasure/panel.html", erasure_panel, order=41)
+        panels.register_nav("Data-subject requests", "dsar:request-list", visible=dsar_panels.sees_requests, order=60)
+        # The request page's sections for the package and the erasure (dsar/sections.py).
         sections.register("dsar/package/section.html", package_section, order=10)
         sections.register("dsar/erasure/section.html", erasure_section, order=20)
-        panels.register("dashboard", "dsar/erasure/panel.html", erasure_panel, order=40)

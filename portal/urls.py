@@ -25,7 +25,7 @@ urlpatterns = [
     path("api/", include("portal.api.urls")),
     path("api/", include("access.api.urls")),
     path("api/", include("incidents.api.urls")),
-    path("api/", include("dsar.package.api_urls")),
+    path("api/", include("dsar.api.urls")),
     # Keep last: any other /api/ path is a JSON 404, DEBUG or not.
     re_path(r"^api(?:/|$)", web.api_not_found, name="api-not-found"),
 ]

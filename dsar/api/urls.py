@@ -1,0 +1,17 @@
+"""Paths of the dsar API (SPEC "dsar/"), with and without a trailing slash."""
+
+from django.urls import re_path
+
+from dsar.api.views import DsarRequestViewSet, IntakeView
+from dsar.package.api_urls import urlpatterns as package_urls
+from portal.api.routers import Router
+
+router = Router()
+router.register("dsar", DsarRequestViewSet, basename="api-dsar")
+
+urlpatterns = [
+    re_path(r"^dsar/intake/?$", IntakeView.as_view(), name="api-dsar-intake"),
+    # The package, its delivery and the erasure (dsar/package/api_urls.py).
+    *package_urls,
+    *router.urls,
+]
