@@ -77,3 +77,9 @@ def web_of():
 def _audit_checkpoints_in_tmp(settings, tmp_path):
     # Each test its own checkpoint file: never the developer's var/audit/, never another xdist worker's.
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _private_storage_in_tmp(settings, tmp_path):
+    # Uploaded and built files (evidence, DSAR items and packages): the test's own folder, never var/private/.
+    settings.MEDIA_ROOT = tmp_path / "private"

@@ -158,3 +158,9 @@ ROWS = [
         note="the link is the proof; whoever opens it first verifies the request",
     ),
 ]
+
+# The package, its delivery and the erasure (dsar/tests/authorisation_package.py).
+from dsar.tests import authorisation_package  # noqa: E402
+
+KINDS.update(authorisation_package.KINDS)
+ROWS += authorisation_package.ROWS
