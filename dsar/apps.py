@@ -7,8 +7,10 @@ class DsarConfig(AppConfig):
 
     def ready(self) -> None:
         from dsar import panels as dsar_panels
-        from dsar import sections
-        from dsar import tasks  # noqa: F401  (registers the Celery tasks)
+        from dsar import (
+            sections,
+            tasks,  # noqa: F401  (registers the Celery tasks)
+        )
         from dsar.delivery import tasks as delivery_tasks  # noqa: F401
         from dsar.erasure import tasks as erasure_tasks  # noqa: F401
         from dsar.erasure.selectors import erasure_panel, erasure_section

@@ -40,9 +40,9 @@ def describe(item: Item) -> str:
 
 
 def mismatched(request: Request) -> tuple[list[Item], int]:
-    """The first :data:`NAMED` foreign items and how many there are: two queries, whatever the number."""
+    """The first :data:`NAMED` foreign items and how many there are: at most two queries, whatever the number."""
     items = list(foreign_items(request).select_related("asset").order_by("pk")[:NAMED])
-    total = len(items) if len(items) < NAMED else foreign_items(request).count()
+    total = foreign_items(request).count() if items else 0
     return items, total
 
 
