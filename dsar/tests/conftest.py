@@ -14,3 +14,9 @@ def _fresh_throttle_and_registries():
     cache.clear()
     verification._lookups[:] = lookups
     base._factories[:] = factories
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    # Collected files go to a test's own folder, never the developer's var/private/.
+    settings.MEDIA_ROOT = tmp_path / "private"
