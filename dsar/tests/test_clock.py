@@ -22,7 +22,8 @@ LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture(autouse=True)
-def _in_may_2026():
+def clock():
+    """Tuesday 12 May 2026, 10:00 in London; tests move it."""
     with time_machine.travel(datetime(2026, 5, 12, 10, tzinfo=LONDON), tick=False) as traveller:
         yield traveller
 
@@ -63,9 +64,9 @@ def test_a_second_extension_answers_409(client_of, privacy_officer):
     assert _local_day(request.due_at) == "2026-08-12"
 
 
-def test_no_extension_once_the_first_deadline_has_passed(privacy_officer, _in_may_2026):
+def test_no_extension_once_the_first_deadline_has_passed(privacy_officer, clock):
     request = make_request()
-    _in_may_2026.move_to(datetime(2026, 6, 13, 9, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 6, 13, 9, tzinfo=LONDON))
 
     with pytest.raises(Conflict, match="first deadline has passed"):
         services.request_extend(actor=privacy_officer, request=request, reason="Too late.")
@@ -73,9 +74,9 @@ def test_no_extension_once_the_first_deadline_has_passed(privacy_officer, _in_ma
     assert request.extended_at is None
 
 
-def test_an_extension_on_the_last_day_is_still_allowed(privacy_officer, _in_may_2026):
+def test_an_extension_on_the_last_day_is_still_allowed(privacy_officer, clock):
     request = make_request()
-    _in_may_2026.move_to(datetime(2026, 6, 12, 23, 0, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 6, 12, 23, 0, tzinfo=LONDON))
 
     extended = services.request_extend(actor=privacy_officer, request=request, reason="Needed.")
 
@@ -90,8 +91,10 @@ def test_ccpa_extends_in_days_to_90_at_most(client_of, privacy_officer):
     too_many = client.post(f"/api/dsar/{request.pk}/extend", {"days": 46, "reason": "x"}, format="json")
     ok = client.post(f"/api/dsar/{request.pk}/extend", {"days": 45, "reason": "Notice given."}, format="json")
 
-    assert months.status_code == 400 and "months" in months.json()["errors"]
-    assert too_many.status_code == 400 and "days" in too_many.json()["errors"]
+    assert months.status_code == 400
+    assert "months" in months.json()["errors"]
+    assert too_many.status_code == 400
+    assert "days" in too_many.json()["errors"]
     assert ok.status_code == 200
     assert _local_day(datetime.fromisoformat(ok.json()["due_at"])) == "2026-08-10"  # 12 May + 90 days
 
@@ -105,10 +108,10 @@ def test_an_extension_needs_a_reason(privacy_officer):
     assert "reason" in exc.value.fields
 
 
-def test_a_uk_pause_moves_the_due_date_by_the_days_paused(privacy_officer, _in_may_2026):
+def test_a_uk_pause_moves_the_due_date_by_the_days_paused(privacy_officer, clock):
     request = make_request(jurisdiction="uk_gdpr")
     services.request_pause(actor=privacy_officer, request=request, reason="Asked for proof of address.")
-    _in_may_2026.move_to(datetime(2026, 5, 20, 10, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 5, 20, 10, tzinfo=LONDON))
 
     resumed = services.request_resume(actor=privacy_officer, request=request)
 
@@ -117,10 +120,10 @@ def test_a_uk_pause_moves_the_due_date_by_the_days_paused(privacy_officer, _in_m
     assert any("Clock stopped 8 day(s)" in step for step in resumed.due_trace)
 
 
-def test_an_eu_pause_is_recorded_but_the_clock_runs(privacy_officer, _in_may_2026):
+def test_an_eu_pause_is_recorded_but_the_clock_runs(privacy_officer, clock):
     request = make_request(jurisdiction="gdpr")
     services.request_pause(actor=privacy_officer, request=request, reason="Asked for clarification.")
-    _in_may_2026.move_to(datetime(2026, 5, 20, 10, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 5, 20, 10, tzinfo=LONDON))
 
     resumed = services.request_resume(actor=privacy_officer, request=request)
 
@@ -134,8 +137,8 @@ def test_one_open_pause_at_a_time(privacy_officer):
 
     with pytest.raises(Conflict, match="already paused"):
         services.request_pause(actor=privacy_officer, request=request, reason="Waiting again.")
+    services.request_resume(actor=privacy_officer, request=request)
     with pytest.raises(Conflict, match="not paused"):
-        services.request_resume(actor=privacy_officer, request=request)
         services.request_resume(actor=privacy_officer, request=request)
 
 
@@ -161,14 +164,14 @@ def test_the_api_detail_has_status_due_at_trace_and_tasks(client_of, privacy_off
     assert data["clock"]["state"] == "running"
 
 
-def test_overdue_and_due_soon_filters(client_of, privacy_officer, _in_may_2026):
+def test_overdue_and_due_soon_filters(client_of, privacy_officer, clock):
     early = make_request(email="early@example.com")
-    _in_may_2026.move_to(datetime(2026, 6, 1, 10, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 6, 1, 10, tzinfo=LONDON))
     late = make_request(email="late@example.com")
-    _in_may_2026.move_to(datetime(2026, 6, 8, 10, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 6, 8, 10, tzinfo=LONDON))
 
     soon = client_of(privacy_officer).get("/api/dsar/?due_soon=true").json()["results"]
-    _in_may_2026.move_to(datetime(2026, 6, 14, 10, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 6, 14, 10, tzinfo=LONDON))
     overdue = client_of(privacy_officer).get("/api/dsar/?overdue=1").json()["results"]
 
     assert [r["id"] for r in soon] == [early.pk]
@@ -183,16 +186,16 @@ def test_a_bad_filter_is_a_400_naming_it(client_of, privacy_officer):
     assert set(response.json()["errors"]) == {"status", "overdue"}
 
 
-def test_finished_requests_are_never_overdue(privacy_officer, _in_may_2026):
+def test_finished_requests_are_never_overdue(privacy_officer, clock):
     request = make_request()
     services.request_reject(actor=privacy_officer, request=request, reason="Manifestly unfounded.")
-    _in_may_2026.move_to(datetime(2026, 7, 1, tzinfo=LONDON))
+    clock.move_to(datetime(2026, 7, 1, tzinfo=LONDON))
 
     assert not Request.objects.overdue().exists()
     assert Request.objects.filter(pk=request.pk).get().status == "rejected"
 
 
-def test_extension_before_receipt_plus_a_day(privacy_officer, _in_may_2026):
+def test_extension_before_receipt_plus_a_day(privacy_officer, clock):
     request = make_request()
-    _in_may_2026.shift(timedelta(days=1))
+    clock.shift(timedelta(days=1))
     assert services.request_extend(actor=privacy_officer, request=request, reason="Ok.", months=1).extension_months == 1

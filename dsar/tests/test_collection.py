@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dsar import services
 from dsar.connectors import base
@@ -63,7 +63,8 @@ def test_nothing_is_collected_before_verification(client_of, privacy_officer, cr
 
     assert response.status_code == 409
     assert "verified" in response.json()["detail"]
-    assert not Task.objects.exists() and not Item.objects.exists()
+    assert not Task.objects.exists()
+    assert not Item.objects.exists()
 
 
 def test_collect_makes_a_task_per_asset_holding_personal_data_and_runs_connectors(
@@ -78,12 +79,17 @@ def test_collect_makes_a_task_per_asset_holding_personal_data_and_runs_connector
     assert response.status_code == 202, response.content
     tasks = {t.asset.name: t for t in Task.objects.select_related("asset")}
     assert set(tasks) == {"CRM", "Paper archive scans"}
-    assert tasks["CRM"].method == "connector" and tasks["CRM"].status == "done" and tasks["CRM"].found == 4
-    assert tasks["Paper archive scans"].method == "manual" and tasks["Paper archive scans"].status == "pending"
+    assert tasks["CRM"].method == "connector"
+    assert tasks["CRM"].status == "done"
+    assert tasks["CRM"].found == 4
+    assert tasks["Paper archive scans"].method == "manual"
+    assert tasks["Paper archive scans"].status == "pending"
     items = list(Item.objects.order_by("pk"))
     assert {i.subject_identifier for i in items} == {"email:ann@example.com", "customer:C-1001"}
     recording = items[-1]
-    assert recording.kind == "file" and recording.size == 8 and len(recording.sha256) == 64
+    assert recording.kind == "file"
+    assert recording.size == 8
+    assert len(recording.sha256) == 64
     assert recording.file.name.startswith(f"dsar/{request.pk}/items/call")  # no "../" from the connector
     request.refresh_from_db()
     assert request.status == Request.Status.COLLECTING  # the manual task is still open
@@ -101,10 +107,13 @@ def test_uploading_the_last_manual_task_moves_the_request_to_review(web_of, priv
     assert response.status_code == 302
     task.refresh_from_db()
     request.refresh_from_db()
-    assert task.status == "done" and task.found == 1 and task.done_by == privacy_officer
+    assert task.status == "done"
+    assert task.found == 1
+    assert task.done_by == privacy_officer
     assert request.status == Request.Status.REVIEW
     item = Item.objects.get()
-    assert item.name == "letter.pdf" and item.subject_identifier == "email:ann@example.com"
+    assert item.name == "letter.pdf"
+    assert item.subject_identifier == "email:ann@example.com"
     assert AuditEvent.objects.filter(action="dsar.request.collected").exists()
 
 
@@ -143,7 +152,8 @@ def test_a_failing_connector_marks_its_task_failed_and_a_retry_runs_it_again(
         services.collection_start(actor=privacy_officer, request=request)
 
     task = Task.objects.get()
-    assert task.status == "failed" and "connection refused" in task.error
+    assert task.status == "failed"
+    assert "connection refused" in task.error
     assert not Item.objects.exists()  # nothing half-stored
 
     crm.connector.fail = False
@@ -152,7 +162,8 @@ def test_a_failing_connector_marks_its_task_failed_and_a_retry_runs_it_again(
 
     task.refresh_from_db()
     request.refresh_from_db()
-    assert task.status == "done" and Item.objects.count() == 4
+    assert task.status == "done"
+    assert Item.objects.count() == 4
     assert request.status == Request.Status.REVIEW
 
 

@@ -31,7 +31,8 @@ def test_public_intake_records_the_request_and_mails_a_link(client_of, django_ca
     assert request.reference == f"DSAR-{timezone.localtime().year}-0001"
     assert request.status == Request.Status.VERIFYING
     assert request.created_by is None
-    assert request.due_trace and request.due_at > request.received_at
+    assert request.due_trace
+    assert request.due_at > request.received_at
     assert [m.to for m in mail.outbox if "Confirm your request" in m.subject] == [["ann@example.com"]]
     assert AuditEvent.objects.filter(action="dsar.request.received", target_id=str(request.pk)).exists()
 

@@ -26,7 +26,7 @@ def _link(request: Request) -> str:
 def test_opening_the_mailed_link_verifies_the_request(web_of, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         request = make_request()
-    body = [m for m in mail.outbox if "Confirm" in m.subject][0].body
+    body = next(m for m in mail.outbox if "Confirm" in m.subject).body
     url = re.search(r"/dsar/verify/[^/\s]+/", body).group(0)
 
     response = web_of().get(url)
