@@ -83,3 +83,7 @@ class ItemAdmin(ReadOnlyAdmin):
 @admin.register(ReferenceCounter)
 class ReferenceCounterAdmin(ReadOnlyAdmin):
     list_display = ["year", "last"]
+
+
+# Packages, links, downloads and erasure records (dsar/package/admin.py).
+from dsar.package import admin as package_admin  # noqa: E402, F401
