@@ -22,18 +22,30 @@ MAX_TEXT = 10_000
 MAX_REASON = 1000
 
 
+def open_q() -> models.Q:
+    """Still owed to the subject: not delivered, closed, rejected or withdrawn."""
+    return ~models.Q(status__in=Request.FINISHED)
+
+
+def overdue_q(now=None) -> models.Q:
+    return open_q() & models.Q(due_at__lt=now or timezone.now())
+
+
+def due_within_q(days: int, now=None) -> models.Q:
+    """Open and due in the next ``days`` days (not yet overdue)."""
+    now = now or timezone.now()
+    return open_q() & models.Q(due_at__gte=now, due_at__lt=now + timedelta(days=days))
+
+
 class RequestQuerySet(models.QuerySet):
     def open(self):
-        """Still owed to the subject: not delivered, closed, rejected or withdrawn."""
-        return self.exclude(status__in=Request.FINISHED)
+        return self.filter(open_q())
 
     def overdue(self, now=None):
-        return self.open().filter(due_at__lt=now or timezone.now())
+        return self.filter(overdue_q(now))
 
     def due_within(self, days: int, now=None):
-        """Open and due in the next ``days`` days (not yet overdue)."""
-        now = now or timezone.now()
-        return self.open().filter(due_at__gte=now, due_at__lt=now + timedelta(days=days))
+        return self.filter(due_within_q(days, now))
 
 
 class Request(models.Model):
@@ -88,6 +100,9 @@ class Request(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     extension_reason = models.TextField(max_length=MAX_REASON, blank=True)
+    # What the one extension added: further months (GDPR) or days (CCPA).
+    extension_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(null=True, blank=True)
 
     # Verification: the nonce of the one link that is valid now, cleared when it is used.
     verification_nonce = models.CharField(max_length=64, blank=True)

@@ -21,9 +21,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("access/", include("access.urls")),
     path("incidents/", include("incidents.urls")),
+    path("dsar/", include("dsar.urls")),
     path("api/", include("portal.api.urls")),
     path("api/", include("access.api.urls")),
     path("api/", include("incidents.api.urls")),
+    path("api/", include("dsar.api.urls")),
     # Keep last: any other /api/ path is a JSON 404, DEBUG or not.
     re_path(r"^api(?:/|$)", web.api_not_found, name="api-not-found"),
 ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsar', '0002_roles'),
+        ('dsar', '0003_extension_length'),
         ('portal', '0007_audit_readers_checkpoints_append_only'),
     ]
 

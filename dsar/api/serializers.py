@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from dsar import selectors
+from dsar.models import MAX_NAME, MAX_REASON, MAX_TEXT, Pause, Request, Task
+from dsar.services.clock import MAX_EXTENSION_DAYS, MAX_EXTENSION_MONTHS
+from dsar.services.intake import MAX_CUSTOMER_ID
+from portal.api.fields import StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
+from portal.api.serializers import UserRefSerializer
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    asset = serializers.IntegerField(source="asset_id", read_only=True)
+    asset_name = serializers.CharField(source="asset.name", read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "asset",
+            "asset_name",
+            "kind",
+            "method",
+            "status",
+            "found",
+            "error",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class PauseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Pause
+        fields = ["id", "started_at", "ended_at", "reason"]
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    handler = UserRefSerializer(read_only=True)
+    clock = serializers.SerializerMethodField(help_text="`state` (running, due_soon, overdue, paused, finished).")
+
+    class Meta:
+        model = Request
+        fields = [
+            "id",
+            "reference",
+            "type",
+            "email",
+            "customer_id",
+            "name",
+            "jurisdiction",
+            "status",
+            "status_reason",
+            "received_at",
+            "due_at",
+            "extended_at",
+            "verified_at",
+            "handler",
+            "clock",
+        ]
+
+    def get_clock(self, request) -> dict:
+        return selectors.clock(request)
+
+
+class RequestDetailSerializer(RequestSerializer):
+    tasks = TaskSerializer(many=True, read_only=True)
+    pauses = PauseSerializer(many=True, read_only=True)
+    due_trace = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(RequestSerializer.Meta):
+        fields = [
+            *RequestSerializer.Meta.fields,
+            "details",
+            "due_trace",
+            "extension_reason",
+            "verification_method",
+            "pauses",
+            "tasks",
+        ]
+
+
+# --- Input ----------------------------------------------------------------
+
+
+class IntakeInputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Request.Type.choices)
+    email = serializers.EmailField(max_length=254)
+    jurisdiction = serializers.ChoiceField(choices=Request.Jurisdiction.choices)
+    customer_id = StrictCharField(max_length=MAX_CUSTOMER_ID, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=MAX_NAME, required=False, allow_blank=True, default="")
+    details = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+
+
+class IntakeAnswerSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ExtendInputSerializer(serializers.Serializer):
+    months = StrictIntegerField(
+        min_value=1, max_value=MAX_EXTENSION_MONTHS, required=False, help_text="GDPR: further months (1 or 2)."
+    )
+    days = StrictIntegerField(
+        min_value=1, max_value=MAX_EXTENSION_DAYS, required=False, help_text="CCPA: further days (up to 45)."
+    )
+    reason = StrictCharField(max_length=MAX_REASON, help_text="Told to the subject.")
+
+    def validate(self, attrs):
+        if "months" in attrs and "days" in attrs:
+            raise serializers.ValidationError({"days": "Give months or days, not both."})
+        return attrs
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=MAX_REASON)
+
+
+class HandlerInputSerializer(serializers.Serializer):
+    handler = StrictPrimaryKeyRelatedField(queryset=get_user_model().objects.all(), help_text="User id.")
+
+
+class VerifyInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=[c for c in Request.Verification.choices if c[0] != "link"])
+    note = StrictCharField(max_length=MAX_REASON, help_text="How the identity was checked.")
