@@ -83,3 +83,7 @@ class ItemAdmin(ReadOnlyAdmin):
 @admin.register(ReferenceCounter)
 class ReferenceCounterAdmin(ReadOnlyAdmin):
     list_display = ["year", "last"]
+
+
+# The SQL connector's sources and tables (dsar/connectors/admin.py).
+from dsar.connectors import admin as connectors_admin  # noqa: E402, F401
