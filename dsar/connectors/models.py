@@ -99,6 +99,10 @@ class SqlSource(models.Model):
     def __str__(self) -> str:
         return f"SQL source of {self.asset}"
 
+    def clean(self) -> None:
+        if self.password_env and self.url.startswith("sqlite"):
+            raise ValidationError({"password_env": "SQLite has no password: leave this blank."})
+
 
 class SqlTable(models.Model):
     """One table of a source: how to find a subject's rows in it, what to return and how to erase them."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import tracemalloc
+import uuid
 
 import pytest
 from sqlalchemy import MetaData, Table, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from dsar.connectors.base import CollectedItem, ConnectorError, Subject
-from dsar.connectors.sql import TableConfig
+from dsar.connectors.sql import SourceConfig, SqlConnector, TableConfig
 from dsar.tests.connectors.customers import CONTACTS_BY_EMAIL, ORDERS_BY_CUSTOMER
 
 ANN = Subject(email="ann@example.com", customer_id="C-1001")
@@ -200,9 +202,38 @@ def test_an_unreachable_server_is_one_clear_error(dialect, tmp_path):
         "postgresql": "postgresql://reader@127.0.0.1:1/shop",
         "mariadb": "mysql://reader@127.0.0.1:1/shop",
     }[dialect]
-    from dsar.connectors.sql import SourceConfig, SqlConnector
-
     connector = SqlConnector(SourceConfig(name="Shop", url=url, tables=(CONTACTS_BY_EMAIL,)))
 
     with pytest.raises(ConnectorError, match=r"^Shop: the database answered: "):
         connector.check()
+
+
+@pytest.fixture
+def reader(customer_db):
+    """A MariaDB account with a password, allowed to read the test database only."""
+    if customer_db.dialect != "mariadb":
+        pytest.skip("passwords are checked here on MariaDB (the local PostgreSQL trusts its clients)")
+    name = f"dsar_reader_{uuid.uuid4().hex[:8]}"
+    database = customer_db.engine.url.database
+    with customer_db.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE USER '{name}'@'%%' IDENTIFIED BY 's3cret-Reader-pw'")
+        conn.exec_driver_sql(f"GRANT SELECT ON `{database}`.* TO '{name}'@'%%'")
+    yield name
+    with customer_db.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP USER '{name}'@'%%'")
+
+
+def test_the_password_comes_from_the_environment_and_never_into_a_message(shop, reader, monkeypatch):
+    url = make_url(shop.url).set(username=reader).render_as_string()
+    connector = SqlConnector(
+        SourceConfig(name="Shop", url=url, password_env="SHOP_DB_PASSWORD", tables=(CONTACTS_BY_EMAIL,))
+    )
+
+    monkeypatch.setenv("SHOP_DB_PASSWORD", "s3cret-Reader-pw")
+    assert [i.data["first name"] for i in connector.collect(ANN)] == ["Ann"]
+
+    monkeypatch.setenv("SHOP_DB_PASSWORD", "wrong-s3cret")
+    with pytest.raises(ConnectorError) as refused:
+        connector.check()
+    assert "Access denied" in str(refused.value)
+    assert "s3cret" not in str(refused.value)
