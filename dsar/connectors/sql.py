@@ -31,15 +31,18 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
     Connection,
+    Delete,
     Engine,
     MetaData,
     Row,
     Select,
     Table,
+    Update,
     create_engine,
     delete,
     func,
@@ -183,6 +186,7 @@ class SqlConnector:
                 where = self._lookup(table, config, subject)
                 if where is None:
                     continue
+                stmt: Update | Delete
                 if config.erasure_mode == "null":
                     stmt = update(table).where(where).values({table.c[c]: None for c in config.null_columns})
                 else:
@@ -274,7 +278,7 @@ class SqlConnector:
         if conn.dialect.name != "sqlite":
             yield
             return
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection
         clock = conn.info["statement_clock"] = StatementClock(self.config.statement_timeout)
         # SQLite has no statement timeout: the progress handler runs every N virtual-machine steps,
         # and a non-zero answer interrupts the statement ("interrupted").
@@ -437,8 +441,8 @@ class SqlConnector:
         while True:
             if clock is not None:
                 clock.restart()
-            batch = next(partitions, None)
-            if batch is None:
+            batch = next(partitions, ())
+            if not batch:
                 return
             yield from batch
 

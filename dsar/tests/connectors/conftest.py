@@ -1,8 +1,8 @@
 """Throwaway customer databases on SQLite and on the machine's real PostgreSQL and MariaDB servers.
 
-Each test gets a database of its own (created, then dropped), holding the
-tables of ``customers.py``; a server's tests are skipped, saying why, when it
-cannot be reached. ``CONNECTOR_TEST_POSTGRES_URL`` and
+Each server gets one database for the run (created, then dropped at the end);
+each test starts from freshly created tables of ``customers.py``; a server's
+tests are skipped, saying why, when it cannot be reached. ``CONNECTOR_TEST_POSTGRES_URL`` and
 ``CONNECTOR_TEST_MARIADB_URL`` point the tests at other servers (an
 administrator's URL).
 """
