@@ -72,7 +72,7 @@ def items_by_asset(request: Request) -> dict[int, dict]:
         .values("asset_id")
         .annotate(items=Count("id"), files=Count("id", filter=Q(kind=Item.Kind.FILE)))
     )
-    return {row["asset_id"]: row for row in rows}
+    return {row["asset_id"]: dict(row) for row in rows}
 
 
 def clock(request: Request, now: datetime | None = None) -> dict:

@@ -1,0 +1,22 @@
+import pytest
+from django.core.cache import cache
+
+from dsar.connectors import base
+from dsar.services import verification
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_and_registries():
+    # Intake is throttled through the cache; lookups and connectors registered by a test end with it.
+    cache.clear()
+    lookups, factories = list(verification._lookups), list(base._factories)
+    yield
+    cache.clear()
+    verification._lookups[:] = lookups
+    base._factories[:] = factories
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    # Collected files go to a test's own folder, never the developer's var/private/.
+    settings.MEDIA_ROOT = tmp_path / "private"
