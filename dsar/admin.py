@@ -85,5 +85,8 @@ class ReferenceCounterAdmin(ReadOnlyAdmin):
     list_display = ["year", "last"]
 
 
+# The SQL connector's sources and tables (dsar/connectors/admin.py).
+from dsar.connectors import admin as connectors_admin  # noqa: E402, F401
+
 # Packages, links, downloads and erasure records (dsar/package/admin.py).
 from dsar.package import admin as package_admin  # noqa: E402, F401

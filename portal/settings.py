@@ -225,6 +225,9 @@ STORAGES = {
 PRIVATE_STORAGE_ROOT = Path(setting("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "var" / "private")))
 MEDIA_ROOT = PRIVATE_STORAGE_ROOT
 MAX_UPLOAD_BYTES = setting("MAX_UPLOAD_BYTES", int, default=20 * 1024 * 1024)
+# The demo's customer database (contacts, orders, voice recordings): a separate SQLite file that
+# `seed_demo` fills and the demo assets reach through the DSAR SQL connector.
+DEMO_CUSTOMERS_DB = Path(setting("DEMO_CUSTOMERS_DB", default=str(BASE_DIR / "var" / "demo_customers.sqlite3")))
 # Largest request body other than uploaded files (API JSON, forms): bigger is a 413 under /api/.
 DATA_UPLOAD_MAX_MEMORY_SIZE = setting("MAX_BODY_BYTES", int, default=1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -80,7 +80,7 @@ class SqlSource(models.Model):
         "statement timeout (seconds)",
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(3600)],
-        help_text="Longest one statement may run. On MariaDB and SQLite a streamed read is one statement.",
+        help_text="Longest one statement may run. A large read is fetched in batches, each under this limit.",
     )
     files_root = models.CharField(
         "files folder",
@@ -98,6 +98,10 @@ class SqlSource(models.Model):
 
     def __str__(self) -> str:
         return f"SQL source of {self.asset}"
+
+    def clean(self) -> None:
+        if self.password_env and self.url.startswith("sqlite"):
+            raise ValidationError({"password_env": "SQLite has no password: leave this blank."})
 
 
 class SqlTable(models.Model):

@@ -13,8 +13,8 @@ What keeps it safe:
 * each statement has a time limit (PostgreSQL ``statement_timeout``, MariaDB
   ``max_statement_time``, MySQL ``max_execution_time``, SQLite a progress
   handler that interrupts the query past its deadline);
-* results are streamed (server-side cursors, ``yield_per``): a subject with
-  100,000 rows is read a batch at a time;
+* results are streamed (server-side cursors, ``yield_per``; pages by primary
+  key on MariaDB/MySQL): a subject with 100,000 rows is read a batch at a time;
 * the password comes from an environment variable named in the configuration,
   never from the portal's database, and is scrubbed from any message.
 """
@@ -31,8 +31,26 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, delete, func, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Delete,
+    Engine,
+    MetaData,
+    Row,
+    Select,
+    Table,
+    Update,
+    create_engine,
+    delete,
+    func,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -168,6 +186,7 @@ class SqlConnector:
                 where = self._lookup(table, config, subject)
                 if where is None:
                     continue
+                stmt: Update | Delete
                 if config.erasure_mode == "null":
                     stmt = update(table).where(where).values({table.c[c]: None for c in config.null_columns})
                 else:
@@ -259,11 +278,11 @@ class SqlConnector:
         if conn.dialect.name != "sqlite":
             yield
             return
-        raw = conn.connection.driver_connection
-        deadline = time.monotonic() + self.config.statement_timeout
+        raw: Any = conn.connection.driver_connection
+        clock = conn.info["statement_clock"] = StatementClock(self.config.statement_timeout)
         # SQLite has no statement timeout: the progress handler runs every N virtual-machine steps,
         # and a non-zero answer interrupts the statement ("interrupted").
-        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        raw.set_progress_handler(clock.expired, 10_000)
         if read_only:
             conn.exec_driver_sql("PRAGMA query_only = ON")
         try:
@@ -330,7 +349,7 @@ class SqlConnector:
         try:
             table = self._reflect(conn, metadata, config)
         except ConnectorError as exc:
-            return TableCheck(config.table, False, str(exc).removeprefix(f"{self.config.name}: "))
+            return TableCheck(config.table, False, str(exc).removeprefix(f"{self.config.name}: ").rstrip("."))
         not_nullable = [c for c in config.null_columns if not table.c[c].nullable]
         if config.erasure_mode == "null" and not_nullable:
             names = ", ".join(repr(c) for c in not_nullable)
@@ -376,22 +395,56 @@ class SqlConnector:
         if config.file_column:
             wanted.append(table.c[config.file_column])
         columns = list(dict.fromkeys(wanted))
-        stmt = select(*columns).where(where)
-        if key:
-            stmt = stmt.order_by(*key)
-        result = conn.execution_options(yield_per=BATCH).execute(stmt)
-        for number, row in enumerate(result, start=1):
-            values = row._mapping
-            owner = values[table.c[config.owner_column]]
+        # Positions in the result row, worked out once: the loop below runs once per row.
+        at = {column: i for i, column in enumerate(columns)}
+        owner_at = at[table.c[config.owner_column]]
+        data_at = [(name, at[table.c[name]]) for name in returned]
+        key_at = [at[c] for c in key]
+        file_at = at[table.c[config.file_column]] if config.file_column else None
+        rows = self._rows(conn, select(*columns).where(where), key, key_at)
+        for number, row in enumerate(rows, start=1):
+            owner = row[owner_at]
             identifier = subject_identifier(config.identifier_kind, "" if owner is None else owner)
-            data = {name: jsonable(values[table.c[name]]) for name in returned}
-            row_key = "-".join(str(values[c]) for c in key) or str(number)
-            content = values[table.c[config.file_column]] if config.file_column else None
+            data = {name: jsonable(row[i]) for name, i in data_at}
+            row_key = "-".join(str(row[i]) for i in key_at) or str(number)
+            content = row[file_at] if file_at is not None else None
             if content is None:
                 yield CollectedItem(identifier, config.table, CollectedItem.RECORD, f"{config.table} {row_key}", data)
                 continue
             content, name = self._file(config, content, row_key)
             yield CollectedItem(identifier, config.table, CollectedItem.FILE, name, data, content)
+
+    def _rows(self, conn: Connection, stmt: Select, key: list[Column], key_at: list[int]) -> Iterator[Row]:
+        """The statement's rows, a batch at a time, each batch's fetch under the statement timeout.
+
+        MariaDB/MySQL count a streamed read as one statement, however slowly the caller consumes
+        it; there a table with a primary key is read in pages (``key > last ORDER BY key LIMIT``),
+        each its own statement, inside the same read-only transaction (one snapshot). PostgreSQL
+        reads through a server-side cursor whose every FETCH is a statement; SQLite's clock
+        restarts before each batch.
+        """
+        if key:
+            stmt = stmt.order_by(*key)
+        if conn.dialect.name in ("mysql", "mariadb") and key:
+            last: list | None = None
+            while True:
+                page = stmt.limit(BATCH)
+                if last is not None:
+                    page = page.where(tuple_(*key) > tuple_(*last) if len(key) > 1 else key[0] > last[0])
+                batch = conn.execute(page).all()
+                yield from batch
+                if len(batch) < BATCH:
+                    return
+                last = [batch[-1][i] for i in key_at]
+        partitions = conn.execution_options(yield_per=BATCH).execute(stmt).partitions()
+        clock = conn.info.get("statement_clock")
+        while True:
+            if clock is not None:
+                clock.restart()
+            batch = next(partitions, ())
+            if not batch:
+                return
+            yield from batch
 
     def _file(self, config: TableConfig, value, row_key: str) -> tuple[bytes, str]:
         """The bytes of a file column's value (the file itself, or a path under the files folder) and a name."""
@@ -412,6 +465,20 @@ class SqlConnector:
             return path.read_bytes(), path.name
         except OSError as exc:
             raise ConnectorError(f"{where} names a file that cannot be read ({exc.strerror}).") from exc
+
+
+class StatementClock:
+    """SQLite's statement timeout: a deadline the progress handler checks, restarted per batch read."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        self.restart()
+
+    def restart(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def expired(self) -> int:
+        return int(time.monotonic() > self.deadline)
 
 
 def jsonable(value):

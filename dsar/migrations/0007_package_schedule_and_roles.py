@@ -30,7 +30,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dsar", "0005_package_delivery_erasure"),
+        ("dsar", "0006_package_delivery_erasure"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

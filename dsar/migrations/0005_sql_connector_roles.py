@@ -19,6 +19,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dsar", "0003_sql_connector")]
+    dependencies = [("dsar", "0004_sql_connector")]
 
     operations = [migrations.RunPython(forwards, backwards)]

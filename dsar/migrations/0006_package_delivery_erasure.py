@@ -10,8 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsar', '0003_extension_length'),
-        ('dsar', '0004_sql_connector_roles'),
+        ('dsar', '0005_sql_connector_roles'),
         ('incidents', '0003_schedule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
