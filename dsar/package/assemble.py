@@ -98,7 +98,7 @@ def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.A
             built = contents.manifest(header=header, rows=rows, counts=counts, asset_names=asset_names)
             z.add_bytes("summary.txt", text)
             z.add_bytes("summary.html", html)
-            z.add_bytes("manifest.json", contents.pretty(built))
+            z.add("manifest.json", contents.pretty(built))
         result = contents.Assembled(manifest=built, size=z.size, sha256=z.sha256, counts=counts)
         os.replace(temp, final)
     except BaseException:

@@ -34,9 +34,18 @@ def canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder).encode()
 
 
-def pretty(data: Any) -> bytes:
-    """JSON a person can read (the manifest): indented, sorted, non-ASCII kept."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder).encode()
+def pretty(data: Any) -> Iterator[bytes]:
+    """JSON a person can read (the manifest): indented, sorted, non-ASCII kept; encoded piece by piece."""
+    encoder = DjangoJSONEncoder(sort_keys=True, indent=2, ensure_ascii=False)
+    buffer: list[str] = []
+    size = 0
+    for piece in encoder.iterencode(data):
+        buffer.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(buffer).encode()
+            buffer, size = [], 0
+    yield "".join(buffer).encode()
 
 
 def slug(value: str, fallback: str) -> str:
@@ -121,7 +130,8 @@ def _records(items: Iterable, spool: _CsvSpool, rows: list, json_path: str, coun
     first = True
     for item in items:
         blob = canonical(item.data)
-        record = canonical({"item_id": item.pk, "data": item.data})
+        # canonical({"data": ..., "item_id": ...}) without encoding the data twice (keys in sorted order).
+        record = b'{"data":' + blob + b',"item_id":' + str(item.pk).encode() + b"}"
         yield (b"\n" if first else b",\n") + record
         first = False
         spool.add(item.pk, item.data)

@@ -88,7 +88,9 @@ def seed(context: dict) -> None:
         packages.package_build(actor=people["hana"], request=bob)
         packages.package_approve(actor=people["petra"], request=bob)
         link = delivery.package_send(actor=people["hana"], request=bob)
-        _, handle = delivery.download_take(token=link.token, address="203.0.113.24", client="Mozilla/5.0 (Bob's laptop)")
+        _, handle = delivery.download_take(
+            token=link.token, address="203.0.113.24", client="Mozilla/5.0 (Bob's laptop)"
+        )
         handle.close()
 
     cara, new = _verified(people, "cara", type="erasure", days_ago=4)

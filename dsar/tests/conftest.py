@@ -9,11 +9,11 @@ from dsar.services import verification
 def _fresh_throttle_and_registries():
     # Intake is throttled through the cache; lookups and connectors registered by a test end with it.
     cache.clear()
-    lookups, factories = list(verification._lookups), list(base._factories)
+    lookups, factories = list(verification._lookups), list(base._registered)
     yield
     cache.clear()
     verification._lookups[:] = lookups
-    base._factories[:] = factories
+    base._registered[:] = factories
 
 
 @pytest.fixture(autouse=True)
