@@ -52,7 +52,7 @@ def package_misdelivered(*, actor, request: Request, note: str) -> Incident:
     package = current(request, for_update=True)
     if package is None or not package.links.exists():
         raise Conflict("No package of this request was sent.")
-    if package.misdelivery_incident_id:
+    if package.misdelivery_incident is not None:
         raise Conflict(f"This delivery is already incident {package.misdelivery_incident.reference}.")
     now = timezone.now()
     revoked = revoke_live(package, actor=actor, reason=f"Misdelivery: {note}"[:MAX_REASON], now=now)

@@ -140,7 +140,7 @@ def download_take(*, token: str, address: str | None, client: str):
     if package.is_purged:
         raise Gone("This link has expired.")
     try:
-        handle = default_storage.open(package.file.name, "rb")
+        handle = default_storage.open(package.file.name or "", "rb")
     except FileNotFoundError:
         raise Gone("This link has expired.") from None
     try:

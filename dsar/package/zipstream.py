@@ -42,6 +42,10 @@ class HashingSink:
     def flush(self) -> None:
         self._target.flush()
 
+    def close(self) -> None:
+        """The caller owns the target and closes it; closing the ZIP only flushes."""
+        self._target.flush()
+
     def seekable(self) -> bool:
         return False
 
@@ -75,7 +79,7 @@ class StreamingZip:
     def __init__(self, target: BinaryIO, *, when: datetime | None = None) -> None:
         """``when``: the time every entry carries, as the subject reads it (local time; ZIP has no zone)."""
         self.sink = HashingSink(target)
-        self._zip = zipfile.ZipFile(self.sink, "w", allowZip64=True)  # type: ignore[arg-type]
+        self._zip = zipfile.ZipFile(self.sink, "w", allowZip64=True)
         # Every entry carries the build time: the archive says when it was made, not when each part was read.
         self._stamp = (when or datetime.now(UTC)).timetuple()[:6]
         self._paths: set[str] = set()
@@ -85,7 +89,7 @@ class StreamingZip:
         if path in self._paths:
             raise ValueError(f"Two entries named {path!r}.")
         self._paths.add(path)
-        info = zipfile.ZipInfo(path, date_time=self._stamp)  # type: ignore[arg-type]
+        info = zipfile.ZipInfo(path, date_time=self._stamp)
         info.compress_type = compress_type(path)
         info.external_attr = 0o600 << 16
         if size is not None:
