@@ -74,7 +74,7 @@ class CollectedItem:
     subject_identifier: str
     source: str
     kind: str  # "record" or "file"
-    name: str
+    name: str = ""
     data: dict | None = None
     content: bytes | None = None
 
@@ -105,18 +105,18 @@ class Connector(Protocol):
 # Factories asked in turn: each answers a connector for an asset, or None when the asset is not its kind.
 # Dotted paths, imported on first use, so this module loads before the models do.
 FACTORIES: list[str] = ["dsar.connectors.sql.sql_connector_for"]
-_registered: list[Callable[[DataAsset], Connector | None]] = []
+_factories: list[Callable[[DataAsset], Connector | None]] = []
 
 
 def register(factory: Callable[[DataAsset], Connector | None]) -> None:
     """Add a factory (a connector kind of another module, or a test's fake), asked before the built-in ones."""
-    if factory not in _registered:
-        _registered.insert(0, factory)
+    if factory not in _factories:
+        _factories.insert(0, factory)
 
 
 def connector_for(asset: DataAsset) -> Connector | None:
     """The connector configured for ``asset``, or ``None``: its tasks are then done by hand."""
-    for factory in [*_registered, *(import_string(path) for path in FACTORIES)]:
+    for factory in [*_factories, *(import_string(path) for path in FACTORIES)]:
         connector = factory(asset)
         if connector is not None:
             return connector

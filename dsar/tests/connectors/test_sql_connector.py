@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 import uuid
 
@@ -118,6 +119,39 @@ def test_a_subject_with_100000_rows_is_streamed_not_held_in_memory(customer_db):
 
     assert seen == rows
     assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MB while streaming"
+
+
+def test_postgresql_reads_through_a_server_side_cursor(customer_db):
+    if customer_db.dialect != "postgresql":
+        pytest.skip("a PostgreSQL server-side cursor (the others: see the slow reader test)")
+    with customer_db.engine.begin() as conn:
+        recordings = Table("recordings", MetaData(), autoload_with=conn)
+        conn.execute(recordings.insert(), [{"customer_id": "C-1001", "transcript": "n"}] * 2500)
+    items = customer_db.connector(TableConfig("recordings", "customer_id", "customer_id", columns=("id",))).collect(ANN)
+
+    next(items)  # the first batch is in; the generator waits with its transaction open
+    with customer_db.engine.connect() as conn:
+        other = "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        asked = conn.execute(text(other)).scalars().all()
+    seen = 1 + sum(1 for _ in items)
+
+    assert seen == 2500
+    assert any(q.startswith("FETCH FORWARD ") for q in asked), asked
+
+
+def test_a_slow_reader_is_not_cut_off_the_timeout_bounds_each_batch(customer_db):
+    with customer_db.engine.begin() as conn:
+        recordings = Table("recordings", MetaData(), autoload_with=conn)
+        conn.execute(recordings.insert(), [{"customer_id": "C-1001", "transcript": "n"}] * 2500)
+    config = TableConfig("recordings", "customer_id", "customer_id", columns=("id",))
+    items = customer_db.connector(config, statement_timeout=1).collect(ANN)
+
+    seen = 0
+    for seen, _ in enumerate(items, start=1):
+        if seen % 1000 == 1:  # the caller stores a batch: in all longer than the timeout
+            time.sleep(0.6)
+
+    assert seen == 2500
 
 
 def test_rows_holding_files_give_file_items_and_a_mis_tagged_one_names_its_real_owner(shop):
