@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dsar.api.serializers import ReasonInputSerializer
 from dsar.delivery import services as delivery
 from dsar.delivery.misdelivery import package_misdelivered
 from dsar.erasure import services as erasure
@@ -47,11 +48,7 @@ def valid_input(data, serializer_class) -> dict:
     return serializer.validated_data
 
 
-class ReasonInputSerializer(serializers.Serializer):
-    reason = StrictCharField(max_length=MAX_REASON)
-
-
-class NoteInputSerializer(serializers.Serializer):
+class MisdeliveryNoteSerializer(serializers.Serializer):
     note = StrictCharField(max_length=MAX_REASON)
 
 
@@ -93,7 +90,7 @@ class PackageSerializer(serializers.ModelSerializer):
         return package.manifest.get("sources", [])
 
 
-class RevokedSerializer(serializers.Serializer):
+class LinksRevokedSerializer(serializers.Serializer):
     revoked = serializers.IntegerField()
 
 
@@ -192,7 +189,7 @@ class PackageRevokeView(APIView):
     @extend_schema(
         summary="Revoke the live download link",
         request=ReasonInputSerializer,
-        responses={200: RevokedSerializer, **ERRORS},
+        responses={200: LinksRevokedSerializer, **ERRORS},
     )
     def post(self, request, pk):
         req = visible_request(request.user, pk)
@@ -205,13 +202,13 @@ class PackageMisdeliveryView(APIView):
 
     @extend_schema(
         summary="It reached the wrong person: revoke, purge, open a misdirected-delivery incident",
-        request=NoteInputSerializer,
+        request=MisdeliveryNoteSerializer,
         responses={201: IncidentRefSerializer, **ERRORS},
     )
     def post(self, request, pk):
         req = visible_request(request.user, pk)
         incident = package_misdelivered(
-            actor=request.user, request=req, **valid_input(request.data, NoteInputSerializer)
+            actor=request.user, request=req, **valid_input(request.data, MisdeliveryNoteSerializer)
         )
         return Response(IncidentRefSerializer(incident).data, status=status.HTTP_201_CREATED)
 

@@ -190,3 +190,20 @@ def test_the_dashboard_tells_a_reviewer_an_erasure_waits(web_of, privacy_officer
     req = verified_request(privacy_officer, employee, type="erasure")
     erasure.erasure_start(actor=employee, request=req)
     assert "Erasures to confirm" in web_of(reviewer).get("/").content.decode()
+
+
+def test_staff_see_packages_in_the_admin_and_revoke_links_through_the_service(web_of, privacy_officer, employee):
+    owner = UserFactory(username="root", is_staff=True, is_superuser=True)
+    req = request_in_review(privacy_officer, employee)
+    package = services.package_build(actor=employee, request=req)
+    services.package_approve(actor=privacy_officer, request=req)
+    delivery.package_send(actor=employee, request=req)
+    client = web_of(owner)
+
+    page = client.get(f"/admin/dsar/package/{package.pk}/change/")
+    assert page.status_code == 200
+    assert "token_hash" not in page.content.decode()
+    assert client.get("/admin/dsar/deliverylink/").status_code == 200
+    assert client.post(f"/admin/dsar/package/{package.pk}/delete/").status_code == 403
+    client.post("/admin/dsar/package/", {"action": "revoke_links", "_selected_action": [package.pk]})
+    assert DeliveryLink.objects.get().revoked_at is not None
