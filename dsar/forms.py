@@ -76,6 +76,14 @@ class ExtendForm(_Form):
         label="Reason (mailed to the subject)", max_length=MAX_REASON, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, jurisdiction: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page offers the one unit the request's law extends in; the service checks it either way.
+        if jurisdiction == Request.Jurisdiction.CCPA:
+            del self.fields["months"]
+        elif jurisdiction:
+            del self.fields["days"]
+
 
 class VerifyForm(_Form):
     prefix_id = "verify"
@@ -122,3 +130,7 @@ class PauseForm(ReasonForm):
 
 class RejectForm(ReasonForm):
     prefix_id = "reject"
+
+
+class WithdrawForm(ReasonForm):
+    prefix_id = "withdraw"

@@ -1,8 +1,9 @@
 from celery import shared_task
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3, retry_backoff=True)
-def collect_task(self, task_id: int) -> None:
+@shared_task(acks_late=True)
+def collect_task(task_id: int) -> None:
+    """Run one connector task; a failure is recorded on the task (a person retries it), so no Celery retry."""
     from dsar.services.collection import task_run
 
     task_run(task_id=task_id)

@@ -106,17 +106,25 @@ def _safe_name(name: str) -> str:
 
 
 def store(task: Task, items: Iterable[CollectedItem]) -> int:
-    """Write ``items`` in batches (bulk INSERTs) as they stream in; returns how many."""
+    """Write ``items`` in batches (bulk INSERTs) as they stream in; returns how many.
+
+    The stream is closed whatever happens, so a connector's generator releases its connection.
+    """
     found, batch = 0, []
-    for collected in items:
-        batch.append(_item(task, collected))
-        if len(batch) >= BATCH:
+    try:
+        for collected in items:
+            batch.append(_item(task, collected))
+            if len(batch) >= BATCH:
+                Item.objects.bulk_create(batch)
+                found += len(batch)
+                batch = []
+        if batch:
             Item.objects.bulk_create(batch)
             found += len(batch)
-            batch = []
-    if batch:
-        Item.objects.bulk_create(batch)
-        found += len(batch)
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
     return found
 
 

@@ -9,11 +9,17 @@ from dsar.services import verification
 def _fresh_throttle_and_registries():
     # Intake is throttled through the cache; lookups and connectors registered by a test end with it.
     cache.clear()
-    lookups, factories = list(verification._lookups), list(base._factories)
+    registry = _connector_registry()
+    lookups, factories = list(verification._lookups), list(registry)
     yield
     cache.clear()
     verification._lookups[:] = lookups
-    base._factories[:] = factories
+    registry[:] = factories
+
+
+def _connector_registry() -> list:
+    # The connectors step names its list of registered factories ``_registered``.
+    return base._registered if hasattr(base, "_registered") else base._factories
 
 
 @pytest.fixture(autouse=True)

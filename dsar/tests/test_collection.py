@@ -26,7 +26,7 @@ class FakeConnector:
     def collect(self, subject):
         for i in range(self.rows):
             yield CollectedItem(
-                subject_identifier=f"email:{subject.email}", source="contacts", kind="record", data={"row": i}
+                subject_identifier=f"email:{subject.email}", source="contacts", kind="record", name="", data={"row": i}
             )
         yield CollectedItem(
             subject_identifier=f"customer:{subject.customer_id}",

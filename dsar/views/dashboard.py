@@ -9,7 +9,7 @@ from dsar.panels import sees_requests
 from portal.errors import NotFound
 from portal.web import PortalViewMixin
 
-BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, CHART_WIDTH = 18, 6, 110, 420
+BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, CHART_WIDTH = 18, 6, 90, 320
 
 
 def bar_chart(rows: list[tuple[str, str, int]]) -> dict:

@@ -8,7 +8,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from dsar import forms, selectors, services
-from dsar.models import Request
+from dsar.models import Request, Task
 from portal import permissions
 from portal.errors import DomainError
 from portal.lists import FilteredListView
@@ -68,9 +68,13 @@ class RequestDetailView(PortalViewMixin, TemplateView):
         req.is_paused = any(p.ended_at is None for p in pauses)
         counts = selectors.items_by_asset(req)
         tasks = list(req.tasks.all())
+        may_work = permissions.has(user, services.CHANGE, req)
+        identifiers = req.subject_identifiers()
         for task in tasks:
             task.counts = counts.get(task.asset_id, {"items": 0, "files": 0})
-        may_work = permissions.has(user, services.CHANGE, req)
+            uploadable = task.method == Task.Method.MANUAL and task.status == Task.Status.PENDING
+            if may_work and uploadable and req.status == Request.Status.COLLECTING:
+                task.upload_form = forms.UploadForm(identifiers=identifiers, auto_id=f"upload{task.pk}_%s")
         return {
             **super().get_context_data(**kwargs),
             "req": req,
@@ -85,9 +89,9 @@ class RequestDetailView(PortalViewMixin, TemplateView):
                 "handler": forms.HandlerForm(),
                 "pause": forms.PauseForm(),
                 "reject": forms.RejectForm(),
-                "extend": forms.ExtendForm(),
+                "extend": forms.ExtendForm(jurisdiction=req.jurisdiction),
+                "withdraw": forms.WithdrawForm(),
                 "verify": forms.VerifyForm(),
-                "upload": forms.UploadForm(identifiers=req.subject_identifiers()),
             },
             # Extension points for the package and erasure steps (their templates, their context).
             "sections": [],
@@ -171,7 +175,11 @@ class ExtendView(RequestActionView):
 
     def perform(self, req, data, **kwargs):
         services.request_extend(
-            actor=self.request.user, request=req, reason=data["reason"], months=data["months"], days=data["days"]
+            actor=self.request.user,
+            request=req,
+            reason=data["reason"],
+            months=data.get("months"),
+            days=data.get("days"),
         )
 
 
