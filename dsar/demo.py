@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from dsar import services
+from dsar.connectors import demo as connectors_demo
 from dsar.models import Request
 
 DEMO = "demo.example.net"
@@ -34,10 +35,7 @@ def _entered(people, key: str, *, days_ago: int, handler=None, **fields) -> tupl
 
 def seed(context: dict) -> None:
     # First the customer database the demo assets reach through the SQL connector (the recordings story).
-    from dsar.connectors import demo as connectors_demo
-
     context["sql_sources"] = connectors_demo.seed(context)
-
     people = context["people"]
     petra = people["petra"]
     requests: dict[str, Request] = {}

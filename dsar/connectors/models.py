@@ -35,6 +35,11 @@ def validate_connection_url(value: str) -> None:
         raise ValidationError(
             f"Unsupported database {url.get_backend_name()!r}: use postgresql, mysql, mariadb or sqlite."
         )
+    if url.get_backend_name() == "sqlite" and not (url.database and url.database.startswith("/")):
+        raise ValidationError(
+            "Give SQLite's file as an absolute path, e.g. sqlite:////srv/shop.sqlite3 (four slashes): "
+            "the web and worker processes may start in different folders."
+        )
     if url.password is not None or any(SECRET_KEYS.fullmatch(key) for key in url.query):
         raise ValidationError(
             "Remove the password from the URL: it would be stored in the portal's database and shown in the admin. "

@@ -33,6 +33,8 @@ def test_a_url_holding_a_password_is_refused_saying_where_the_password_goes(url)
     [
         ("oracle://scott@db/orcl", "Unsupported database 'oracle'"),
         ("not a url", "Not a database URL"),
+        ("sqlite:///shop.sqlite3", "Give SQLite's file as an absolute path"),
+        ("sqlite://", "Give SQLite's file as an absolute path"),
     ],
 )
 def test_a_url_that_is_not_a_supported_database_is_refused(url, message):
