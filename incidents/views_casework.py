@@ -158,6 +158,8 @@ class DraftView(_DraftMixin, PortalViewMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         incident, obligation, _saved, _values = self.load()
+        if not permissions.has(request.user, services.CHANGE, incident):  # before any form error
+            raise Forbidden("Only those working the incident edit its regulator notification.")
         form = forms.DraftForm(request.POST)
         if form.is_valid():
             try:

@@ -138,7 +138,8 @@ def evidence_upload(*, actor, incident: Incident, upload, description: str = "")
             incident=incident,
             actor=actor,
             action="incidents.evidence.uploaded",
-            text=f"Evidence added: {name} ({size} bytes, SHA-256 {sha256[:12]}…).",
+            # The name stays in the details: the timeline is read by the reporter too.
+            text=f"Evidence file #{evidence.pk} added ({size} bytes, SHA-256 {sha256[:12]}…).",
             details=details,
         )
     except BaseException:

@@ -120,7 +120,12 @@ def incident_report(
         key=f"incident-reported:{incident.pk}",
         to=list(officers),
         template="incidents/reported",
-        context={"incident_id": incident.pk, "reference": incident.reference, "title": incident.title},
+        context={
+            "incident_id": incident.pk,
+            "reference": incident.reference,
+            "title": incident.title,
+            "exercise": incident.is_exercise,
+        },
     )
     return incident
 
@@ -145,7 +150,12 @@ def incident_assign_handler(*, actor, incident: Incident, handler) -> Incident:
         key=f"incident-handler:{incident.pk}:{handler.pk}",
         to=[handler],
         template="incidents/handler_assigned",
-        context={"incident_id": incident.pk, "reference": incident.reference, "title": incident.title},
+        context={
+            "incident_id": incident.pk,
+            "reference": incident.reference,
+            "title": incident.title,
+            "exercise": incident.is_exercise,
+        },
     )
     return incident
 
