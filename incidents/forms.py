@@ -143,7 +143,9 @@ class DraftForm(_Form):
         label="Categories of data subjects", max_length=MAX_REASON, required=False, help_text="e.g. customers, staff"
     )
     subject_count = forms.IntegerField(label="Approximate number of data subjects", min_value=0, required=False)
-    record_categories = forms.CharField(label="Categories of personal data records", max_length=MAX_REASON, required=False)
+    record_categories = forms.CharField(
+        label="Categories of personal data records", max_length=MAX_REASON, required=False
+    )
     record_count = forms.IntegerField(label="Approximate number of records", min_value=0, required=False)
     contact_point = forms.CharField(label="Contact point (DPO)", max_length=MAX_REASON)
     consequences = forms.CharField(label="Likely consequences", max_length=MAX_TEXT, widget=forms.Textarea({"rows": 4}))

@@ -73,10 +73,10 @@ class IncidentFilter(django_filters.FilterSet):
         value = value.strip().lower()
         if not value:
             return qs
-        if value == "me":
-            user_id = getattr(getattr(self.request, "user", None), "pk", None)
-        else:
-            user_id = int(value)  # the field let only "me" and ASCII digits through
+        # The field lets only "me" and ASCII digits through.
+        user_id = getattr(getattr(self.request, "user", None), "pk", None) if value == "me" else int(value)
+        if user_id is None:
+            return qs.none()
         handles = IncidentUserObjectPermission.objects.filter(
             content_object=OuterRef("pk"), user_id=user_id, permission__codename="change_incident"
         )

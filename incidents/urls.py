@@ -1,6 +1,7 @@
 from django.urls import path
 
-from incidents import views, views_casework as casework
+from incidents import views
+from incidents import views_casework as casework
 
 app_name = "incidents"
 

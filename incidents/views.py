@@ -14,9 +14,9 @@ from django.views.generic import TemplateView
 
 from incidents import forms, selectors, services
 from portal import permissions
-from portal.models import PRIVACY_OFFICERS
 from portal.errors import DomainError
 from portal.lists import FilteredListView
+from portal.models import PRIVACY_OFFICERS
 from portal.web import PortalViewMixin, apply_to_form, on_site
 
 

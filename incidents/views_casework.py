@@ -189,7 +189,7 @@ class DraftSubmitView(_DraftMixin, PortalViewMixin, View):
     """Record that the draft (as it stands) was submitted: the filing keeps its text."""
 
     def post(self, request, *args, **kwargs):
-        incident, obligation, saved, values = self.load()
+        incident, obligation, _saved, values = self.load()
         form = forms.SubmitDraftForm(request.POST)
         page = reverse("incidents:regulator-draft", args=[obligation.pk])
         if not form.is_valid():
@@ -303,4 +303,3 @@ class RegisterCsvView(PortalViewMixin, View):
         response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{exports.filename("breach-register")}"'
         return response
-

@@ -34,9 +34,9 @@ from incidents.api.serializers import (
     TaskSerializer,
 )
 from incidents.models import Incident
-from portal.errors import Forbidden
 from portal.api.lists import FilteredListViewSet
 from portal.api.serializers import ErrorSerializer
+from portal.errors import Forbidden
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input: `errors` names each field."),

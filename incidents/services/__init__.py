@@ -16,6 +16,7 @@ from incidents.services.common import ASSIGN, CHANGE, VIEW, timeline_add
 from incidents.services.draft import regulator_draft_save
 from incidents.services.evidence import evidence_open, evidence_upload, may_investigate
 from incidents.services.involved import involved_user_add, involved_user_revoke_access
+from incidents.services.referral import referral_record
 from incidents.services.report import (
     STATUS_ORDER,
     awareness_gap,
@@ -26,7 +27,6 @@ from incidents.services.report import (
     next_reference,
     timeline_note,
 )
-from incidents.services.referral import referral_record
 from incidents.services.tasks import task_complete, task_create, task_reopen
 
 __all__ = [

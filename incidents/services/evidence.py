@@ -21,9 +21,9 @@ from incidents.services.common import CHANGE, VIEW, bounded_text, lock, record
 from portal import audit, permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 
-# Extension → (content type served, how its first bytes must look).
-TEXT = "text"
-ALLOWED = {
+# Extension → (content type served, how its first bytes must look; TEXT: UTF-8 text without NUL bytes).
+TEXT: tuple[bytes, ...] = ()
+ALLOWED: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "pdf": ("application/pdf", (b"%PDF-",)),
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
     "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
@@ -73,7 +73,7 @@ def check_type(name: str, head: bytes) -> str:
     if ext not in ALLOWED:
         raise ValidationError(fields={"file": f"Files of this type are not accepted. Allowed: {allowed}."})
     content_type, signature = ALLOWED[ext]
-    ok = _looks_like_text(head) if signature == TEXT else head.startswith(signature)
+    ok = head.startswith(signature) if signature else _looks_like_text(head)
     if not ok or not head:
         raise ValidationError(fields={"file": f"The content of this file is not {ext.upper()} (it says .{ext})."})
     return content_type

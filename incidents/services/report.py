@@ -36,6 +36,7 @@ def _gap_text(gap: timedelta) -> str:
         return "an hour"
     return f"{minutes // 60} hours" if minutes % 60 == 0 else f"{minutes} minutes"
 
+
 # Forward only, one step or more; closing is the end.
 STATUS_ORDER = [s.value for s in Incident.Status]
 
@@ -66,7 +67,9 @@ def _check_times(detected_at: datetime, aware_at: datetime, gap_reason: str, now
     if aware_at < detected_at:
         errors["aware_at"] = "Awareness cannot come before detection."
     elif aware_at - detected_at > awareness_gap() and not gap_reason:
-        errors["awareness_gap_reason"] = f"Say why awareness came more than {_gap_text(awareness_gap())} after detection."
+        errors["awareness_gap_reason"] = (
+            f"Say why awareness came more than {_gap_text(awareness_gap())} after detection."
+        )
     if errors:
         raise ValidationError(fields=errors)
 

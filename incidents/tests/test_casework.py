@@ -42,9 +42,7 @@ def _messages(response) -> str:
 # --- Tasks -----------------------------------------------------------------------------
 
 
-def test_a_task_is_created_for_a_handler_done_and_reopened_with_timeline_and_audit(
-    privacy_officer, employee, reviewer
-):
+def test_a_task_is_created_for_a_handler_done_and_reopened_with_timeline_and_audit(privacy_officer, employee, reviewer):
     incident = _handled(privacy_officer, employee, handler=reviewer)
     due = timezone.now() + timedelta(days=1)
 
@@ -226,9 +224,7 @@ def test_a_file_whose_type_is_not_allowed_or_whose_content_disagrees_is_refused(
 def test_allowed_files_are_accepted(privacy_officer, employee, name, content):
     incident = _handled(privacy_officer, employee)
 
-    item = services.evidence_upload(
-        actor=privacy_officer, incident=incident, upload=SimpleUploadedFile(name, content)
-    )
+    item = services.evidence_upload(actor=privacy_officer, incident=incident, upload=SimpleUploadedFile(name, content))
 
     assert item.sha256 == hashlib.sha256(content).hexdigest()
 
@@ -264,7 +260,10 @@ def test_the_reporter_sees_the_incident_but_not_its_evidence(web_of, privacy_off
     assert "leak.csv" not in page
     assert "Evidence files" not in page
     assert client.get(f"/incidents/evidence/{item.pk}/").status_code == 403
-    assert client.post(f"/incidents/{incident.pk}/evidence/", {"file": SimpleUploadedFile("a.txt", b"a")}).status_code == 403
+    assert (
+        client.post(f"/incidents/{incident.pk}/evidence/", {"file": SimpleUploadedFile("a.txt", b"a")}).status_code
+        == 403
+    )
 
 
 # --- The regulator draft and its submission ------------------------------------------
@@ -394,7 +393,11 @@ def test_a_referral_is_recorded_once_on_the_timeline(web_of, privacy_officer, em
     again = client.post(f"/incidents/{incident.pk}/referrals/", body, follow=True)
 
     referral = Referral.objects.get()
-    assert (referral.agency, referral.reference, referral.recorded_by) == ("Metropolitan Police", "CR-1234", privacy_officer)
+    assert (referral.agency, referral.reference, referral.recorded_by) == (
+        "Metropolitan Police",
+        "CR-1234",
+        privacy_officer,
+    )
     assert "already recorded" in _messages(again)
     assert "Referred to Metropolitan Police" in client.get(f"/incidents/{incident.pk}/").content.decode()
 

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from access.models import Grant
-from access.tests.factories import make_grant
 from access.services import grant_revoke
+from access.tests.factories import make_grant
 from incidents import services
 from incidents.models import EvidenceFile, Incident, InvolvedUser, Referral, Task
 from incidents.tests.factories import assess, make_incident
@@ -62,12 +62,14 @@ def test_the_register_lists_breaches_without_exercises_unless_asked(web_of, priv
 
 
 def test_the_register_csv_is_streamed_with_notifications_and_quotes_formulas(web_of, privacy_officer, employee):
-    incident = make_incident(employee, title="=HYPERLINK(\"http://evil\")")
+    incident = make_incident(employee, title='=HYPERLINK("http://evil")')
     assess(privacy_officer, incident)
     services.regulator_notification_record(
         actor=privacy_officer, incident=incident, authority="CNIL", submitted_at=timezone.now(), reference="C-1"
     )
-    services.referral_record(actor=privacy_officer, incident=incident, agency="Police", referred_on=timezone.localdate())
+    services.referral_record(
+        actor=privacy_officer, incident=incident, agency="Police", referred_on=timezone.localdate()
+    )
 
     response = web_of(privacy_officer).get("/incidents/register.csv")
 
@@ -135,13 +137,17 @@ def test_the_exposure_report_shows_who_held_a_grant_in_the_window(
     incident = _exposed(privacy_officer, employee, asset)
 
     page = web_of(privacy_officer).get(f"/incidents/{incident.pk}/exposure/").content.decode()
-    wider = web_of(privacy_officer).get(
-        f"/incidents/{incident.pk}/exposure/",
-        {"start": f"{timezone.localtime() - timedelta(days=100):%Y-%m-%dT%H:%M}"},
-    ).content.decode()
+    wider = (
+        web_of(privacy_officer)
+        .get(
+            f"/incidents/{incident.pk}/exposure/",
+            {"start": f"{timezone.localtime() - timedelta(days=100):%Y-%m-%dT%H:%M}"},
+        )
+        .content.decode()
+    )
 
     assert str(outsider) in page
-    assert str(second_reviewer) not in page  # ended before the default window (detection − 30 days)
+    assert str(second_reviewer) not in page  # ended before the default window (detection - 30 days)
     assert str(second_reviewer) in wider
     assert "Add as involved" in page
 
@@ -185,7 +191,12 @@ def test_the_exposure_csv_has_origin_granted_ended_last_used_and_involved(
 
     (row,) = _csv(web_of(privacy_officer).get(f"/incidents/{incident.pk}/exposure.csv"))
 
-    assert (row["username"], row["origin"], row["status"], row["involved"]) == (outsider.username, "request", "revoked", "yes")
+    assert (row["username"], row["origin"], row["status"], row["involved"]) == (
+        outsider.username,
+        "request",
+        "revoked",
+        "yes",
+    )
     assert row["ended_at"]
     assert row["last_used_at"] == ""
 
@@ -224,8 +235,15 @@ def test_the_exposure_report_uses_the_same_queries_for_10_and_1000_grants(
         users = User.objects.bulk_create(User(username=f"x{start + i}") for i in range(n))
         now = timezone.now()
         Grant.objects.bulk_create(
-            Grant(user=u, asset=asset, scope="use", origin="request", granted_at=now - timedelta(days=1),
-                  expires_at=now + timedelta(days=30)) for u in users  # fmt: skip
+            Grant(
+                user=u,
+                asset=asset,
+                scope="use",
+                origin="request",
+                granted_at=now - timedelta(days=1),
+                expires_at=now + timedelta(days=30),
+            )
+            for u in users
         )
         InvolvedUser.objects.bulk_create(
             InvolvedUser(incident=incident, user=u, added_by=privacy_officer) for u in users[:3]
