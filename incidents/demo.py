@@ -35,6 +35,7 @@ STAFF = {
     "ian": ("Ian", "Insider"),  # the leak's insider
     "cara": ("Cara", "Camera-support"),  # the camera story's viewers
     "colin": ("Colin", "Camera-support"),
+    "cody": ("Cody", "Camera-support"),  # held video access too; not (yet) involved
 }
 
 
@@ -102,7 +103,9 @@ def _leak(people, assets) -> None:
     )
     services.incident_assign_handler(actor=petra, incident=incident, handler=hana)
     services.involved_user_add(actor=petra, incident=incident, user=ian, note="Ran the export; sent the file.")
-    services.involved_user_revoke_access(actor=petra, incident=incident, user=ian, reason="Data handed to a third party")
+    services.involved_user_revoke_access(
+        actor=petra, incident=incident, user=ian, reason="Data handed to a third party"
+    )
     services.incident_set_status(actor=petra, incident=incident, status=Incident.Status.CONTAINED)
     services.incident_assess(
         actor=petra,
@@ -173,6 +176,7 @@ def _camera(people, assets) -> None:
     now = timezone.now()
     _grant(cara, video, "use", days_ago=60, used_hours_ago=30)
     _grant(colin, video, "use", days_ago=25, used_hours_ago=50)
+    _grant(people["cody"], video, "use", days_ago=80, used_hours_ago=24 * 20)
     aware = now - timedelta(hours=26)
     incident = services.incident_report(
         actor=petra,

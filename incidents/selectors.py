@@ -45,13 +45,13 @@ class IncidentFilter(django_filters.FilterSet):
     """The list's filters, for the page and the API alike."""
 
     q = django_filters.CharFilter(method="filter_q", label="Search", max_length=200)
-    status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices, widget=forms.CheckboxSelectMultiple)
     kind = django_filters.ChoiceFilter(choices=Incident.Kind.choices, empty_label="Any")
     severity = django_filters.ChoiceFilter(choices=Incident.Severity.choices, empty_label="Any")
     breach = BoolFilter(field_name="is_personal_data_breach", label="Personal-data breach")
     exercise = BoolFilter(field_name="is_exercise", label="Exercise")
     overdue = BoolFilter(method="filter_overdue", label="Only with an overdue clock", widget=FlagCheckbox)
-    handler = UserRefFilter(method="filter_handler", label="Handler", help_text="A user id, or me.")
+    handler = UserRefFilter(method="filter_handler", label="Handler")  # a user id, or "me"
 
     class Meta:
         model = Incident

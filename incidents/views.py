@@ -5,6 +5,7 @@ Each action is a POST that calls one service; a refusal is a message on the inci
 
 from __future__ import annotations
 
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -27,6 +28,11 @@ class IncidentListView(FilteredListView):
 
     def select(self, filters):
         return selectors.incident_list(user=self.request.user, filters=filters)
+
+    def adjust_form(self, form):
+        given = self.request.GET.get("handler", "")
+        choices = [("", "Anyone"), ("me", "Me")] + ([(given, f"User #{given}")] if given not in ("", "me") else [])
+        form.fields["handler"].widget = django_forms.Select(choices=choices)
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()

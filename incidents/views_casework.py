@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -228,6 +229,8 @@ class _ExposureMixin:
         start, end = selectors.exposure_window(incident, start, end)
         if end <= start:
             start, end = selectors.exposure_window(incident)
+        if not form.is_bound:  # show the default window in the form
+            form = forms.ExposureForm(initial={"start": timezone.localtime(start), "end": timezone.localtime(end)})
         return form, start, end
 
     def incident(self):
