@@ -1,5 +1,9 @@
 """Reading incidents: only those the user may see (privacy officers and auditors all; others what they
-reported or handle). A missing and an invisible incident are the same :class:`NotFound`."""
+reported or handle). A missing and an invisible incident are the same :class:`NotFound`.
+
+Decided: auditors see every incident, read-only (``incidents 0002`` gives the role
+``view_incident`` only): the spec's auditor "reads everything, exports evidence, changes nothing".
+"""
 
 from __future__ import annotations
 
