@@ -454,3 +454,20 @@ def test_mails_about_an_exercise_say_so(mailoutbox, privacy_officer, employee, d
     assert mailoutbox
     assert mailoutbox[0].subject.startswith("[EXERCISE]")
     assert "EXERCISE" in mailoutbox[0].body
+
+
+def test_staff_read_casework_in_the_admin_without_storage_paths(web_of, privacy_officer, employee):
+    from portal.models import User
+
+    owner = User.objects.create_superuser("root", "root@example.com", "x")
+    incident = _handled(privacy_officer, employee)
+    item = services.evidence_upload(actor=privacy_officer, incident=incident, upload=SimpleUploadedFile("a.txt", b"a"))
+    services.task_create(actor=privacy_officer, incident=incident, title="Call", assignee=privacy_officer)
+    client = web_of(owner)
+
+    for model in ("task", "evidencefile", "referral", "regulatordraft"):
+        assert client.get(f"/admin/incidents/{model}/").status_code == 200
+    page = client.get(f"/admin/incidents/evidencefile/{item.pk}/change/").content.decode()
+    assert item.stored_name not in page
+    assert f"/incidents/evidence/{item.pk}/" in page
+    assert client.post(f"/admin/incidents/evidencefile/{item.pk}/delete/").status_code == 403
