@@ -174,7 +174,7 @@ class IncidentViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
     @extend_schema(
         summary="Exposure report: who held a grant on the affected assets during a window",
         parameters=[ExposureQuerySerializer],
-        responses={200: ExposureRowSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+        responses={200: ExposureRowSerializer(many=True), 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
     )
     @action(detail=True, methods=["get"])
     def exposure(self, request, pk=None):

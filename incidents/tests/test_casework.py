@@ -471,3 +471,48 @@ def test_staff_read_casework_in_the_admin_without_storage_paths(web_of, privacy_
     assert item.stored_name not in page
     assert f"/incidents/evidence/{item.pk}/" in page
     assert client.post(f"/admin/incidents/evidencefile/{item.pk}/delete/").status_code == 403
+
+
+# --- The API's casework endpoints --------------------------------------------------------
+
+
+def test_the_api_adds_a_task_and_names_a_wrong_assignee(client_of, privacy_officer, employee):
+    incident = _handled(privacy_officer, employee)
+    client = client_of(privacy_officer)
+
+    ok = client.post(
+        f"/api/incidents/{incident.pk}/tasks", {"title": "Call", "assignee": privacy_officer.pk}, format="json"
+    )
+    wrong = client.post(
+        f"/api/incidents/{incident.pk}/tasks", {"title": "Call", "assignee": employee.pk}, format="json"
+    )
+    bad_id = client.post(f"/api/incidents/{incident.pk}/tasks", {"title": "Call", "assignee": 6.5}, format="json")
+
+    assert ok.status_code == 201
+    assert ok.json()["assignee"]["id"] == privacy_officer.pk
+    assert wrong.status_code == 400
+    assert "assignee" in wrong.json()["errors"]
+    assert bad_id.status_code == 400
+    assert Task.objects.count() == 1
+
+
+def test_the_api_records_a_referral_and_refuses_long_text(client_of, privacy_officer, employee):
+    incident = _handled(privacy_officer, employee)
+    client = client_of(privacy_officer)
+    today = str(timezone.localdate())
+
+    ok = client.post(
+        f"/api/incidents/{incident.pk}/referrals", {"agency": "Police", "referred_on": today}, format="json"
+    )
+    long = client.post(
+        f"/api/incidents/{incident.pk}/referrals", {"agency": "P" * 201, "referred_on": today}, format="json"
+    )
+    twice = client.post(
+        f"/api/incidents/{incident.pk}/referrals", {"agency": "Police", "referred_on": today}, format="json"
+    )
+
+    assert ok.status_code == 201
+    assert long.status_code == 400
+    assert "agency" in long.json()["errors"]
+    assert twice.status_code == 409
+    assert Referral.objects.count() == 1
