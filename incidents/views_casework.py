@@ -5,11 +5,14 @@ report, and the breach register. Each action is a POST that calls one service (`
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import TemplateView
 
 from incidents import exports, forms, selectors, services
@@ -71,11 +74,29 @@ class TaskReopenView(_TaskActionView):
 # --- Evidence ------------------------------------------------------------------------
 
 
+class _LimitHandler(FileUploadHandler):
+    """Stops reading an upload at the evidence limit, so an oversized body never fills the temp disk."""
+
+    def __init__(self, limit: int, request=None):
+        super().__init__(request)
+        self.limit, self.stopped = limit, False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.stopped = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None  # the next handler (memory or temporary file) keeps the file
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # checked in post(), after the upload handlers are set
 class EvidenceUploadView(IncidentActionView):
     form_class, done = forms.EvidenceForm, "Evidence added; its SHA-256 is recorded."
 
     def post(self, request, pk, **kwargs):
-        # Refuse an oversized body from its declared length, before reading the file at all.
+        # Refuse an oversized body from its declared length, before reading any of it.
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -84,10 +105,16 @@ class EvidenceUploadView(IncidentActionView):
             incident = selectors.incident_get(user=request.user, pk=pk)
             messages.error(request, f"file: {too_big()}")
             return redirect(incident)
-        return super().post(request, pk, **kwargs)
+        # CSRF middleware would parse the body before this view; here the limit applies first.
+        self.limit = _LimitHandler(max_bytes(), request)
+        request.upload_handlers.insert(0, self.limit)
+        return csrf_protect(lambda req: IncidentActionView.post(self, req, pk, **kwargs))(request)
 
     def get_form(self, incident):
-        return self.form_class(self.request.POST, self.request.FILES)
+        form = self.form_class(self.request.POST, self.request.FILES)
+        if self.limit.stopped:
+            form.add_error("file", too_big())
+        return form
 
     def perform(self, incident, data):
         services.evidence_upload(

@@ -516,3 +516,28 @@ def test_the_api_records_a_referral_and_refuses_long_text(client_of, privacy_off
     assert "agency" in long.json()["errors"]
     assert twice.status_code == 409
     assert Referral.objects.count() == 1
+
+
+def test_an_oversize_upload_stops_being_read_at_the_limit_and_says_so(web_of, privacy_officer, employee, settings):
+    settings.EVIDENCE_MAX_BYTES = 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # any file would go to a temporary file on disk
+    incident = _handled(privacy_officer, employee)
+
+    response = _upload(web_of(privacy_officer), incident, "big.csv", b"a,b\n" * 5000)
+
+    assert response.redirect_chain[-1][0] == f"/incidents/{incident.pk}/"
+    assert "larger than the limit" in _messages(response)
+    assert not EvidenceFile.objects.exists()
+
+
+def test_an_upload_without_the_csrf_token_is_refused(privacy_officer, employee):
+    from django.test import Client
+
+    incident = _handled(privacy_officer, employee)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(privacy_officer)
+
+    response = client.post(f"/incidents/{incident.pk}/evidence/", {"file": SimpleUploadedFile("a.txt", b"a")})
+
+    assert response.status_code == 403
+    assert not EvidenceFile.objects.exists()
