@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import F
 from django.utils import timezone
@@ -24,33 +23,10 @@ from access.services.grants import grant_issue
 from incidents import services
 from incidents.models import Incident, Obligation
 from incidents.services import draft as drafts
-from portal.demo import DEMO_PASSWORD
 
 LEAK = "Customer contact data handed to a marketing partner"
 CAMERA = "Support staff watched customers' doorbell video beyond their tickets"
 DRILL = "Tabletop: ransomware encrypts the HR file share"
-
-# username: (first, last)
-STAFF = {
-    "ian": ("Ian", "Insider"),  # the leak's insider
-    "cara": ("Cara", "Camera-support"),  # the camera story's viewers
-    "colin": ("Colin", "Camera-support"),
-    "cody": ("Cody", "Camera-support"),  # held video access too; not (yet) involved
-}
-
-
-def _staff() -> dict:
-    User = get_user_model()
-    people = {}
-    for username, (first, last) in STAFF.items():
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"}
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-        people[username] = user
-    return people
 
 
 def _grant(user, asset, scope, *, days_ago: int, used_hours_ago: float | None = None) -> Grant:
@@ -243,7 +219,7 @@ def _drill(people, assets) -> None:
 
 
 def seed(context: dict) -> None:
-    people = {**context["people"], **_staff()}
+    people = context["people"]  # the stories' staff (ian, cara, colin, cody) are in portal.demo.PEOPLE
     assets = context["assets"]
     _leak(people, assets)
     _camera(people, assets)
