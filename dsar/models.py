@@ -276,3 +276,8 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.source} {self.name or self.pk}"
+
+
+# Named for the API schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+RequestStatus = Request.Status
+TaskStatus = Task.Status
