@@ -19,7 +19,8 @@ class DsarConfig(AppConfig):
 
         panels.register("dashboard", "dsar/panels/near_deadline.html", dsar_panels.near_deadline_panel, order=40)
         panels.register("dashboard", "dsar/erasure/panel.html", erasure_panel, order=41)
-        panels.register_nav("Data-subject requests", "dsar:request-list", visible=dsar_panels.sees_requests, order=60)
+        # Shown to everyone, as incidents is: the list is filtered, and a handler needs the link too.
+        panels.register_nav("Data-subject requests", "dsar:request-list", order=60)
         # The request page's sections for the package and the erasure (dsar/sections.py).
         sections.register("dsar/package/section.html", package_section, order=10)
         sections.register("dsar/erasure/section.html", erasure_section, order=20)

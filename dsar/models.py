@@ -286,3 +286,7 @@ from dsar.connectors.models import SqlSource, SqlTable  # noqa: E402, F401
 # belong to this app (and its migrations).
 from dsar.erasure.models import ErasureRecord  # noqa: E402, F401
 from dsar.package.models import DeliveryLink, Download, Package  # noqa: E402, F401
+
+# Named for the API schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+RequestStatus = Request.Status
+TaskStatus = Task.Status

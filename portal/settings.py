@@ -323,6 +323,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentKindEnum": "incidents.models.IncidentKind",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "FilingKindEnum": "incidents.models.FilingKind",
+        "DsarRequestStatusEnum": "dsar.models.RequestStatus",
+        "DsarTaskStatusEnum": "dsar.models.TaskStatus",
     },
 }
 

@@ -113,11 +113,11 @@ class ExtendInputSerializer(serializers.Serializer):
         return attrs
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class DsarReasonInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=MAX_REASON)
 
 
-class HandlerInputSerializer(serializers.Serializer):
+class DsarHandlerInputSerializer(serializers.Serializer):
     handler = StrictPrimaryKeyRelatedField(queryset=get_user_model().objects.all(), help_text="User id.")
 
 

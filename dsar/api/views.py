@@ -16,11 +16,11 @@ from rest_framework.views import APIView
 
 from dsar import selectors, services
 from dsar.api.serializers import (
+    DsarHandlerInputSerializer,
+    DsarReasonInputSerializer,
     ExtendInputSerializer,
-    HandlerInputSerializer,
     IntakeAnswerSerializer,
     IntakeInputSerializer,
-    ReasonInputSerializer,
     RequestDetailSerializer,
     RequestSerializer,
     VerifyInputSerializer,
@@ -131,11 +131,11 @@ class DsarRequestViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
         services.collection_start(actor=request.user, request=obj)
         return self._out(obj, status.HTTP_202_ACCEPTED)
 
-    @extend_schema(summary="Assign the handler (privacy officers)", request=HandlerInputSerializer)
+    @extend_schema(summary="Assign the handler (privacy officers)", request=DsarHandlerInputSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         obj = self.get_object()
-        data = _valid(request.data, HandlerInputSerializer)
+        data = _valid(request.data, DsarHandlerInputSerializer)
         return self._out(services.request_assign_handler(actor=request.user, request=obj, **data))
 
     @extend_schema(summary="Record identity verified another way, and how", request=VerifyInputSerializer)
@@ -146,12 +146,12 @@ class DsarRequestViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
         return self._out(services.request_verify_otherwise(actor=request.user, request=obj, **data))
 
     @extend_schema(
-        summary="Pause: waiting for the subject (stops the clock under UK GDPR)", request=ReasonInputSerializer
+        summary="Pause: waiting for the subject (stops the clock under UK GDPR)", request=DsarReasonInputSerializer
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         obj = self.get_object()
-        services.request_pause(actor=request.user, request=obj, **_valid(request.data, ReasonInputSerializer))
+        services.request_pause(actor=request.user, request=obj, **_valid(request.data, DsarReasonInputSerializer))
         return self._out(obj)
 
     @extend_schema(summary="Resume after a pause", request=None)
@@ -159,16 +159,16 @@ class DsarRequestViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
     def resume(self, request, pk=None):
         return self._out(services.request_resume(actor=request.user, request=self.get_object()))
 
-    @extend_schema(summary="Reject, with the reason mailed to the subject", request=ReasonInputSerializer)
+    @extend_schema(summary="Reject, with the reason mailed to the subject", request=DsarReasonInputSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         obj = self.get_object()
-        data = _valid(request.data, ReasonInputSerializer)
+        data = _valid(request.data, DsarReasonInputSerializer)
         return self._out(services.request_reject(actor=request.user, request=obj, **data))
 
-    @extend_schema(summary="Record that the subject withdrew the request", request=ReasonInputSerializer)
+    @extend_schema(summary="Record that the subject withdrew the request", request=DsarReasonInputSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         obj = self.get_object()
-        data = _valid(request.data, ReasonInputSerializer)
+        data = _valid(request.data, DsarReasonInputSerializer)
         return self._out(services.request_withdraw(actor=request.user, request=obj, **data))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.views.generic import TemplateView
 
 from dsar import selectors
-from dsar.panels import sees_requests
+from dsar.panels import handles_or_sees_requests
 from portal.errors import NotFound
 from portal.web import PortalViewMixin
 
@@ -40,7 +40,7 @@ class DashboardView(PortalViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        if not sees_requests(user):
+        if not handles_or_sees_requests(user):
             raise NotFound()
         counts = selectors.dashboard_counts(user)
         return {
