@@ -21,7 +21,7 @@ from access.api.views import DECISION_ERRORS, ERRORS, _choices, _valid
 from access.campaigns import evidence, selectors, services
 from access.campaigns.models import MAX_COMMENT, Campaign, Outcome, ReviewItem
 from portal import audit, permissions
-from portal.api.fields import IdField, StrictCharField, StrictPrimaryKeyRelatedField
+from portal.api.fields import BoundedDateTimeField, IdField, StrictCharField, StrictPrimaryKeyRelatedField
 from portal.api.serializers import UserRefSerializer
 from portal.errors import Forbidden
 from portal.models import DataAsset, Sensitivity
@@ -34,6 +34,8 @@ class CampaignSerializer(serializers.ModelSerializer):
     assets = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     launch_percent = serializers.IntegerField(read_only=True)
     ready = serializers.BooleanField(source="is_ready", read_only=True)
+    # "" (every asset, or chosen ones) is a value the schema must admit: read-only fields lose allow_blank.
+    min_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Campaign
@@ -59,7 +61,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class CampaignInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
-    due_at = serializers.DateTimeField()
+    due_at = BoundedDateTimeField()
     min_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False, allow_blank=True)
     assets = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), many=True, required=False)
     default_decision = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.REVOKE)
@@ -73,6 +75,9 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     origin = serializers.CharField(source="grant.origin", read_only=True)
     justification = serializers.CharField(source="grant.justification", read_only=True)
     request = serializers.IntegerField(source="grant.request_id", read_only=True, allow_null=True)
+    # "" until decided (decision) or applied (outcome): the schema admits it.
+    decision = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ReviewItem

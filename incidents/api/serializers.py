@@ -5,7 +5,12 @@ from rest_framework import serializers
 
 from incidents import selectors
 from incidents.models import MAX_REASON, MAX_TEXT, MAX_TITLE, Filing, Incident, InvolvedUser, Obligation, TimelineEntry
-from portal.api.fields import StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
+from portal.api.fields import (
+    BoundedDateTimeField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 from portal.api.serializers import UserRefSerializer
 from portal.models import DataAsset
 
@@ -110,8 +115,8 @@ class IncidentInputSerializer(serializers.Serializer):
     description = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=Incident.Kind.choices)
     severity = serializers.ChoiceField(choices=Incident.Severity.choices, required=False, default="medium")
-    detected_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    detected_at = BoundedDateTimeField()
+    aware_at = BoundedDateTimeField(required=False, help_text="Defaults to now.")
     awareness_gap_reason = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
     assets = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), many=True, required=False, default=list)
     is_exercise = serializers.BooleanField(required=False, default=False)
@@ -157,7 +162,7 @@ class ReasonInputSerializer(serializers.Serializer):
 
 class RegulatorNotificationInputSerializer(serializers.Serializer):
     authority = StrictCharField(max_length=200)
-    submitted_at = serializers.DateTimeField()
+    submitted_at = BoundedDateTimeField()
     reference = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     delay_reason = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
     notes = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
@@ -165,8 +170,8 @@ class RegulatorNotificationInputSerializer(serializers.Serializer):
 
 
 class ExposureQuerySerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="Start of the window (ISO 8601).")
-    end = serializers.DateTimeField(help_text="End of the window (ISO 8601), after the start.")
+    start = BoundedDateTimeField(help_text="Start of the window (ISO 8601).")
+    end = BoundedDateTimeField(help_text="End of the window (ISO 8601), after the start.")
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:
