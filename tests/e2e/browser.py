@@ -109,8 +109,10 @@ class Visit:
         results = _axe.run(self.page)
         blocking = [
             f"{v['id']} ({v['impact']}): {v['help']} — "
-            + "; ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
-                        for node in v["nodes"][:5])
+            + "; ".join(
+                " ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+                for node in v["nodes"][:5]
+            )
             for v in results.response["violations"]
             if v.get("impact") in BLOCKING_IMPACTS
         ]

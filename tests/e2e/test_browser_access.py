@@ -15,7 +15,7 @@ from access.campaigns.models import Campaign, ReviewItem
 from access.models import AccessRequest, Grant
 from portal.models import DataAsset
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 JUSTIFICATION = "Checking a customer's complaint that their doorbell recorded a delivery driver."
 
