@@ -22,7 +22,7 @@ from access.campaigns import evidence, selectors, services
 from access.campaigns.models import MAX_COMMENT, Campaign, Outcome, ReviewItem
 from portal import audit, permissions
 from portal.api.fields import BoundedDateTimeField, IdField, StrictCharField, StrictPrimaryKeyRelatedField
-from portal.api.serializers import UserRefSerializer
+from portal.api.serializers import InputSerializer, UserRefSerializer
 from portal.errors import Forbidden
 from portal.models import DataAsset, Sensitivity
 from portal.params import check_filters
@@ -59,7 +59,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CampaignInputSerializer(serializers.Serializer):
+class CampaignInputSerializer(InputSerializer):
     name = StrictCharField(max_length=200)
     due_at = BoundedDateTimeField()
     min_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False, allow_blank=True)
@@ -107,12 +107,12 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DecideInputSerializer(serializers.Serializer):
+class DecideInputSerializer(InputSerializer):
     decision = serializers.ChoiceField(choices=Outcome.choices)
     comment = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_COMMENT)
 
 
-class MatchSerializer(serializers.Serializer):
+class MatchSerializer(InputSerializer):
     asset = IdField(required=False)
     recommendation = serializers.ChoiceField(choices=Outcome.choices, required=False)
 
@@ -132,7 +132,7 @@ class DecidedCountSerializer(serializers.Serializer):
     decided = serializers.IntegerField()
 
 
-class MoveInputSerializer(serializers.Serializer):
+class MoveInputSerializer(InputSerializer):
     to = IdField(help_text="User id of the new reviewer.")
 
 

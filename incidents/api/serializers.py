@@ -11,7 +11,7 @@ from portal.api.fields import (
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
 )
-from portal.api.serializers import UserRefSerializer
+from portal.api.serializers import InputSerializer, UserRefSerializer
 from portal.models import DataAsset
 
 
@@ -110,7 +110,7 @@ class IncidentDetailSerializer(IncidentSerializer):
 # --- Input ----------------------------------------------------------------
 
 
-class IncidentInputSerializer(serializers.Serializer):
+class IncidentInputSerializer(InputSerializer):
     title = StrictCharField(max_length=MAX_TITLE)
     description = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=Incident.Kind.choices)
@@ -122,7 +122,7 @@ class IncidentInputSerializer(serializers.Serializer):
     is_exercise = serializers.BooleanField(required=False, default=False)
 
 
-class AssessInputSerializer(serializers.Serializer):
+class AssessInputSerializer(InputSerializer):
     is_personal_data_breach = serializers.BooleanField()
     risk = serializers.ChoiceField(choices=Incident.Risk.choices, required=False, allow_blank=True, default="")
     data_categories = serializers.ListField(child=StrictCharField(max_length=100), required=False, default=list)
@@ -130,7 +130,7 @@ class AssessInputSerializer(serializers.Serializer):
     jurisdictions = serializers.ListField(child=StrictCharField(max_length=10), required=False, default=list)
 
 
-class UserInputSerializer(serializers.Serializer):
+class UserInputSerializer(InputSerializer):
     user = StrictPrimaryKeyRelatedField(queryset=get_user_model().objects.all(), help_text="User id.")
 
 
@@ -147,20 +147,20 @@ class RevokedSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField(help_text="How many pending requests were cancelled.")
 
 
-class HandlerInputSerializer(serializers.Serializer):
+class HandlerInputSerializer(InputSerializer):
     handler = StrictPrimaryKeyRelatedField(queryset=get_user_model().objects.all(), help_text="User id.")
 
 
-class StatusInputSerializer(serializers.Serializer):
+class StatusInputSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=Incident.Status.choices)
     note = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(InputSerializer):
     reason = StrictCharField(max_length=MAX_REASON)
 
 
-class RegulatorNotificationInputSerializer(serializers.Serializer):
+class RegulatorNotificationInputSerializer(InputSerializer):
     authority = StrictCharField(max_length=200)
     submitted_at = BoundedDateTimeField()
     reference = StrictCharField(max_length=200, required=False, allow_blank=True, default="")

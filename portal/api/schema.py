@@ -12,6 +12,9 @@ itself, so this schema class adds them rather than each view repeating them:
 * 409: writes on a resource (a viewset): its state, or a concurrent change, may refuse them;
 * 429: throttled operations.
 
+Request bodies say ``additionalProperties: false``: each is a
+:class:`portal.api.serializers.InputSerializer`, which names an unknown field in a 400.
+
 A view's own declaration of a code wins, since its description can say more. Every error
 answer has the body of :class:`portal.api.serializers.ErrorSerializer` (component ``Error``).
 """
@@ -24,7 +27,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.viewsets import ViewSetMixin
 
 from portal.api.permissions import IsActiveUser
-from portal.api.serializers import ErrorSerializer
+from portal.api.serializers import ErrorSerializer, InputSerializer
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `errors` names each field with its messages.",
@@ -40,6 +43,12 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, InputSerializer):
+            schema["additionalProperties"] = False  # an unknown field is a 400 naming it
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
