@@ -65,7 +65,7 @@ class AutoSchema(SpectacularAutoSchema):
         write = self.method not in SAFE_METHODS
         checks = self.view.get_permissions()
         signed_in = not all(isinstance(check, AllowAny) for check in checks)
-        if not write and getattr(self.view, "filterset_class", None) is not None:
+        if not write and self._is_list_view() and getattr(self.view, "filterset_class", None) is not None:
             codes.add(400)  # a malformed filter is named, never ignored (portal.params.check_filters)
         if write:
             codes.add(413)
