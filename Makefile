@@ -22,12 +22,13 @@ BENCH_ARGS ?=
 SCHEDULER := django_celery_beat.schedulers:DatabaseScheduler
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock demo test lint typecheck bench run-worker run-beat
+.PHONY: help install lock demo test test-e2e lint typecheck bench run-worker run-beat
 
 help:
 	@echo "make demo        install, migrate, load the demo organisation, serve http://$(HOST):$(PORT) with a worker and beat"
 	@echo "make test        run the test suite (PYTEST_ARGS='-k asset' to narrow it)"
-	@echo "make lint        ruff check, ruff format --check, import contracts (lint-imports), make typecheck"
+	@echo "make test-e2e    API fuzzing (schemathesis) and browser tests (Playwright on /usr/bin/chromium, axe-core)"
+	@echo "make lint        ruff check, ruff format --check, import contracts (lint-imports), bandit, make typecheck"
 	@echo "make typecheck   mypy (django-stubs) on the services and selectors"
 	@echo "make lock        recompile requirements*.lock (with hashes) after changing requirements*.txt"
 	@echo "make bench       run the benchmarks (BENCH_ARGS to pass options)"
@@ -83,10 +84,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Schemathesis over every API operation (FUZZ_EXAMPLES per operation and mode, default 6) and the
+# browser flows on Debian's chromium with axe-core; without chromium the browser tests skip (CI fails).
+test-e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e -m "fuzz or browser" $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/bandit -r portal access incidents dsar -c pyproject.toml -q
 	@$(MAKE) --no-print-directory typecheck
 
 typecheck: $(STAMP)

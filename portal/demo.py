@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group, Permission
 
 from portal.models import ACCESS_ADMINS, AUDITORS, PRIVACY_OFFICERS, DataAsset
 
-DEMO_PASSWORD = "privacy-demo-2026"
+# Published on purpose (README); seed_demo refuses to run in production.
+DEMO_PASSWORD = "privacy-demo-2026"  # nosec B105
 
 # username: (first, last, role description, groups, is_staff)
 PEOPLE = {

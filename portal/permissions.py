@@ -316,6 +316,6 @@ def holds_globally_sql(perm: str, user: str) -> tuple[str, tuple[int, int]]:
     sql = f"""({user}.is_superuser
         OR EXISTS (SELECT 1 FROM {own} up WHERE up.user_id = {user}.id AND up.permission_id = %s)
         OR EXISTS (SELECT 1 FROM {member} ug JOIN {granted} gp ON gp.group_id = ug.group_id
-                   WHERE ug.user_id = {user}.id AND gp.permission_id = %s))"""  # noqa: S608
+                   WHERE ug.user_id = {user}.id AND gp.permission_id = %s))"""  # noqa: S608  # nosec B608
     pk = permission_id(perm)
     return sql, (pk, pk)

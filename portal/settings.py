@@ -267,9 +267,19 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(CELERY_DATA_DIR / "control"),
         "store_processed": False,
     }
+else:
+    # Redis keeps a delivered message aside until the worker acknowledges it; one not acknowledged
+    # within this many seconds (its worker was killed) goes back to the queue for another worker.
+    # Longer than any task runs, or a slow task would be handed out twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": setting("CELERY_VISIBILITY_TIMEOUT", int, default=3600)}
 CELERY_TASK_ALWAYS_EAGER = setting("CELERY_TASK_ALWAYS_EAGER", bool, default=TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A worker that dies mid-task (SIGKILL, out of memory, the machine gone) must not lose the task:
+# acknowledge after the task ran, not when it was received; a pool child killed mid-task puts the
+# message back; each worker process holds one message at a time, so a crash strands at most one.
+# Every task is written to be run twice safely (records before effects, set-based and resumable).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -364,6 +374,7 @@ if TESTING:
     # Argon2 is deliberately slow; tests hash thousands of passwords.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     CELERY_BROKER_URL = setting("CELERY_TEST_BROKER_URL", default="memory://")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": setting("CELERY_VISIBILITY_TIMEOUT", int, default=3600)}
 
 LOGGING = {
     "version": 1,

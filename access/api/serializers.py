@@ -26,7 +26,7 @@ from access.models import (
 from portal import permissions
 from portal.api.fields import IdField, StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
 from portal.api.serializers import ErrorSerializer as ErrorSerializer  # the one error shape, shared
-from portal.api.serializers import UserRefSerializer
+from portal.api.serializers import InputSerializer, UserRefSerializer
 from portal.models import ACCESS_ADMINS, DataAsset
 from portal.selectors import MAX_ID
 
@@ -147,7 +147,7 @@ class RevokedCountSerializer(serializers.Serializer):
 # --- Input ----------------------------------------------------------------
 
 
-class AccessRequestInputSerializer(serializers.Serializer):
+class AccessRequestInputSerializer(InputSerializer):
     asset = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
     scope = serializers.ChoiceField(choices=Scope.choices)
     justification = StrictCharField(
@@ -157,11 +157,11 @@ class AccessRequestInputSerializer(serializers.Serializer):
     ticket = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(InputSerializer):
     comment = StrictCharField(required=False, allow_blank=True, max_length=MAX_COMMENT, default="")
 
 
-class DenyInputSerializer(serializers.Serializer):
+class DenyInputSerializer(InputSerializer):
     comment = StrictCharField(
         max_length=MAX_COMMENT,
         error_messages={"required": DENY_REASON_MESSAGE, "blank": DENY_REASON_MESSAGE},
@@ -169,13 +169,13 @@ class DenyInputSerializer(serializers.Serializer):
     )
 
 
-class RevokeInputSerializer(serializers.Serializer):
+class RevokeInputSerializer(InputSerializer):
     reason = StrictCharField(
         max_length=MAX_COMMENT, help_text="Why this access ends; told to the grantee and kept in the audit log."
     )
 
 
-class BreakGlassReviewInputSerializer(serializers.Serializer):
+class BreakGlassReviewInputSerializer(InputSerializer):
     justified = serializers.BooleanField(help_text="Was this emergency access justified? If not, it ends now.")
     comment = StrictCharField(
         required=False,
@@ -186,7 +186,7 @@ class BreakGlassReviewInputSerializer(serializers.Serializer):
     )
 
 
-class BreakGlassInputSerializer(serializers.Serializer):
+class BreakGlassInputSerializer(InputSerializer):
     asset = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), help_text="Data asset id.")
     scope = serializers.ChoiceField(
         choices=BREAK_GLASS_SCOPE_CHOICES,
@@ -222,7 +222,7 @@ class UserIdOrUsernameField(serializers.Field):
         return value
 
 
-class CheckInputSerializer(serializers.Serializer):
+class CheckInputSerializer(InputSerializer):
     user = UserIdOrUsernameField(help_text="A user id (JSON number) or a username (JSON string).")
     # A plain id rather than a related field: an unknown asset is "not allowed", not a 400, and costs no query.
     asset = IdField()

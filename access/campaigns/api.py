@@ -21,8 +21,8 @@ from access.api.views import DECISION_ERRORS, ERRORS, _choices, _valid
 from access.campaigns import evidence, selectors, services
 from access.campaigns.models import MAX_COMMENT, Campaign, Outcome, ReviewItem
 from portal import audit, permissions
-from portal.api.fields import IdField, StrictCharField, StrictPrimaryKeyRelatedField
-from portal.api.serializers import UserRefSerializer
+from portal.api.fields import BoundedDateTimeField, IdField, StrictCharField, StrictPrimaryKeyRelatedField
+from portal.api.serializers import InputSerializer, UserRefSerializer
 from portal.errors import Forbidden
 from portal.models import DataAsset, Sensitivity
 from portal.params import check_filters
@@ -34,6 +34,8 @@ class CampaignSerializer(serializers.ModelSerializer):
     assets = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     launch_percent = serializers.IntegerField(read_only=True)
     ready = serializers.BooleanField(source="is_ready", read_only=True)
+    # "" (every asset, or chosen ones) is a value the schema must admit: read-only fields lose allow_blank.
+    min_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Campaign
@@ -57,9 +59,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CampaignInputSerializer(serializers.Serializer):
+class CampaignInputSerializer(InputSerializer):
     name = StrictCharField(max_length=200)
-    due_at = serializers.DateTimeField()
+    due_at = BoundedDateTimeField()
     min_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False, allow_blank=True)
     assets = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), many=True, required=False)
     default_decision = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.REVOKE)
@@ -73,6 +75,9 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     origin = serializers.CharField(source="grant.origin", read_only=True)
     justification = serializers.CharField(source="grant.justification", read_only=True)
     request = serializers.IntegerField(source="grant.request_id", read_only=True, allow_null=True)
+    # "" until decided (decision) or applied (outcome): the schema admits it.
+    decision = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ReviewItem
@@ -102,12 +107,12 @@ class ReviewItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DecideInputSerializer(serializers.Serializer):
+class DecideInputSerializer(InputSerializer):
     decision = serializers.ChoiceField(choices=Outcome.choices)
     comment = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_COMMENT)
 
 
-class MatchSerializer(serializers.Serializer):
+class MatchSerializer(InputSerializer):
     asset = IdField(required=False)
     recommendation = serializers.ChoiceField(choices=Outcome.choices, required=False)
 
@@ -127,7 +132,7 @@ class DecidedCountSerializer(serializers.Serializer):
     decided = serializers.IntegerField()
 
 
-class MoveInputSerializer(serializers.Serializer):
+class MoveInputSerializer(InputSerializer):
     to = IdField(help_text="User id of the new reviewer.")
 
 

@@ -66,7 +66,7 @@ def _grant_sql(by_username: bool) -> str:
         FROM {_table(Grant)} g JOIN {_table(get_user_model())} gu ON gu.id = g.user_id
         WHERE {who} = %s AND g.asset_id = %s AND g.scope = %s
           AND g.status = %s AND g.expires_at > %s AND gu.is_active AND gu.offboarded_at IS NULL
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
 
 
 def _grant_params(user: int | str, asset: int, scope: str, now: datetime) -> list:
@@ -82,7 +82,7 @@ def _token_sql(by_username: bool) -> str:
         FROM {_table(Token)} t JOIN {_table(get_user_model())} u ON u.id = t.user_id
         LEFT JOIN ({_grant_sql(by_username)}) g ON TRUE
         WHERE t.key = %s
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
 
 
 def token_statement(*, key: str, user: int | str, asset: int, scope: str, now: datetime) -> tuple[str, list]:

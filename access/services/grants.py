@@ -312,7 +312,7 @@ def _take_due_postgresql(*, now, after: int, limit: int, permission_ids: dict[st
             RETURNING 1
         )
         SELECT ARRAY(SELECT id FROM ended ORDER BY id), (SELECT count(*) FROM removed)
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     params = [Grant.Status.ACTIVE, now, after, limit, Grant.Status.EXPIRED, now]
     params += [value for pair in permission_ids.items() for value in pair]
     with connection.cursor() as cursor:

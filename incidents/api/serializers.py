@@ -16,8 +16,13 @@ from incidents.models import (
     Task,
     TimelineEntry,
 )
-from portal.api.fields import StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
-from portal.api.serializers import UserRefSerializer
+from portal.api.fields import (
+    BoundedDateTimeField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
+from portal.api.serializers import InputSerializer, UserRefSerializer
 from portal.models import DataAsset
 
 
@@ -116,19 +121,19 @@ class IncidentDetailSerializer(IncidentSerializer):
 # --- Input ----------------------------------------------------------------
 
 
-class IncidentInputSerializer(serializers.Serializer):
+class IncidentInputSerializer(InputSerializer):
     title = StrictCharField(max_length=MAX_TITLE)
     description = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=Incident.Kind.choices)
     severity = serializers.ChoiceField(choices=Incident.Severity.choices, required=False, default="medium")
-    detected_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    detected_at = BoundedDateTimeField()
+    aware_at = BoundedDateTimeField(required=False, help_text="Defaults to now.")
     awareness_gap_reason = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
     assets = StrictPrimaryKeyRelatedField(queryset=DataAsset.objects.all(), many=True, required=False, default=list)
     is_exercise = serializers.BooleanField(required=False, default=False)
 
 
-class AssessInputSerializer(serializers.Serializer):
+class AssessInputSerializer(InputSerializer):
     is_personal_data_breach = serializers.BooleanField()
     risk = serializers.ChoiceField(choices=Incident.Risk.choices, required=False, allow_blank=True, default="")
     data_categories = serializers.ListField(child=StrictCharField(max_length=100), required=False, default=list)
@@ -136,7 +141,7 @@ class AssessInputSerializer(serializers.Serializer):
     jurisdictions = serializers.ListField(child=StrictCharField(max_length=10), required=False, default=list)
 
 
-class UserInputSerializer(serializers.Serializer):
+class UserInputSerializer(InputSerializer):
     user = StrictPrimaryKeyRelatedField(queryset=get_user_model().objects.all(), help_text="User id.")
 
 
@@ -153,22 +158,22 @@ class RevokedSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField(help_text="How many pending requests were cancelled.")
 
 
-class HandlerInputSerializer(serializers.Serializer):
+class HandlerInputSerializer(InputSerializer):
     handler = StrictPrimaryKeyRelatedField(queryset=get_user_model().objects.all(), help_text="User id.")
 
 
-class StatusInputSerializer(serializers.Serializer):
+class StatusInputSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=Incident.Status.choices)
     note = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(InputSerializer):
     reason = StrictCharField(max_length=MAX_REASON)
 
 
-class RegulatorNotificationInputSerializer(serializers.Serializer):
+class RegulatorNotificationInputSerializer(InputSerializer):
     authority = StrictCharField(max_length=200)
-    submitted_at = serializers.DateTimeField()
+    submitted_at = BoundedDateTimeField()
     reference = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     delay_reason = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")
     notes = StrictCharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
@@ -176,8 +181,8 @@ class RegulatorNotificationInputSerializer(serializers.Serializer):
 
 
 class ExposureQuerySerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="Start of the window (ISO 8601).")
-    end = serializers.DateTimeField(help_text="End of the window (ISO 8601), after the start.")
+    start = BoundedDateTimeField(help_text="Start of the window (ISO 8601).")
+    end = BoundedDateTimeField(help_text="End of the window (ISO 8601), after the start.")
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:
@@ -209,12 +214,12 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "assignee", "due_at", "created_at", "done_at", "done_by"]
 
 
-class TaskInputSerializer(serializers.Serializer):
+class TaskInputSerializer(InputSerializer):
     title = StrictCharField(max_length=MAX_TITLE)
     assignee = StrictPrimaryKeyRelatedField(
         queryset=get_user_model().objects.all(), help_text="User id: a handler of the incident or a privacy officer."
     )
-    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    due_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -223,7 +228,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         fields = ["id", "agency", "reference", "referred_on", "note", "recorded_at"]
 
 
-class ReferralInputSerializer(serializers.Serializer):
+class ReferralInputSerializer(InputSerializer):
     agency = StrictCharField(max_length=200)
     reference = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     referred_on = serializers.DateField()

@@ -55,3 +55,17 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date and time this century: a year like 578 is a typo, and before 1847 London's offset is not
+    whole minutes (LMT, -00:01:15), which no RFC 3339 client reads back."""
+
+    EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+    default_error_messages = {"out_of_range": "Give a date and time between 2000 and 2099."}
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not self.EARLIEST_YEAR <= parsed.year <= self.LATEST_YEAR:
+            self.fail("out_of_range")
+        return parsed

@@ -1,11 +1,38 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from portal.api.fields import IdField, StrictCharField, StrictIntegerField
 from portal.models import MAX_ASSET_TEXT, DataAsset, Sensitivity
 from portal.selectors import asset_reviewers
+
+UNKNOWN_FIELD = "Unknown field: this operation does not take it."
+
+
+class InputSerializer(serializers.Serializer):
+    """A request body. A field it does not know is a 400 naming that field, never silently dropped:
+    a typo (``justifcation``) or a field of another operation must not pass for a default.
+
+    Every operation's body serializer derives from it (``portal/tests/test_api_input.py`` checks).
+    """
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {str(name): [UNKNOWN_FIELD] for name in data if name not in writable}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, Mapping):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
 
 
 class UserRefSerializer(serializers.ModelSerializer):
@@ -45,7 +72,7 @@ class AssetSerializer(serializers.ModelSerializer):
         return [u.pk for u in asset_reviewers(asset)]
 
 
-class AssetInputSerializer(serializers.Serializer):
+class AssetInputSerializer(InputSerializer):
     """Shape and types only; business rules live in ``portal.services``."""
 
     name = StrictCharField(max_length=200)
@@ -64,7 +91,7 @@ class AssetInputSerializer(serializers.Serializer):
     source = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(InputSerializer):
     username = StrictCharField(max_length=150)
     password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False, max_length=4096)
 

@@ -29,7 +29,8 @@ class TokenView(APIView):
         user = authenticate(request._request, **data.validated_data)
         if user is None or not user.is_active:
             raise ValidationError(
-                "Unable to sign in with these credentials.", fields={"password": "Wrong username or password."}
+                "Unable to sign in with these credentials.",
+                fields={"password": "Wrong username or password."},  # nosec B105
             )
         # A newly issued key is audited; an existing one is handed back as it is.
         token = users.token_issue(actor=user, user=user)

@@ -63,13 +63,13 @@ def test_each_operation_documents_the_errors_the_matrix_sees(schema, row):
 @pytest.mark.parametrize(
     ("route", "method", "codes"),
     [
-        ("api-token", "POST", {400, 413, 429}),  # anyone may ask; throttled
-        ("api-asset-list", "GET", {401, 404}),  # a page past the end is 404
-        ("api-asset-detail", "PATCH", {400, 401, 403, 404, 409, 413}),
+        ("api-token", "POST", {400, 413, 415, 429}),  # anyone may ask; throttled
+        ("api-asset-list", "GET", {400, 401, 404}),  # a malformed filter 400; a page past the end 404
+        ("api-asset-detail", "PATCH", {400, 401, 403, 404, 409, 413, 415}),
         ("api-grant-detail", "GET", {401, 404}),  # not yours: 404, never 403
-        ("api-grant-revoke", "POST", {400, 401, 403, 404, 409, 413}),
-        ("api-access-check", "POST", {400, 401, 403, 413}),  # a question: nothing to conflict with
-        ("api-user-revoke-all", "POST", {400, 401, 403, 404, 413}),
+        ("api-grant-revoke", "POST", {400, 401, 403, 404, 409, 413, 415}),
+        ("api-access-check", "POST", {400, 401, 403, 413, 415}),  # a question: nothing to conflict with
+        ("api-user-revoke-all", "POST", {400, 401, 403, 404, 413, 415}),
     ],
 )
 def test_operations_document_exactly_the_errors_they_can_give(schema, route, method, codes):

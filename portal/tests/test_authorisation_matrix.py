@@ -162,3 +162,57 @@ def test_staff_reach_the_admin_and_every_changelist(db):
     client = testing.web_client(owner)
     for url in [reverse("admin:index"), *_changelists()]:
         assert client.get(url).status_code == 200, url
+
+
+# --- What the table itself must say, whatever the app ---------------------------------------
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+NO_SESSION_NEEDED = {"login", "logout", "api-token"}  # signing in and out are not changes to anything
+
+
+def _answer(row, role, ownership):
+    try:
+        return row.expected(role, ownership)
+    except (KeyError, IndexError):
+        return None
+
+
+def _done(value) -> bool:
+    return isinstance(value, int) and value < 400
+
+
+# Objects that are not someone's case: the asset register every employee reads (and requests from),
+# and pages about people and the audit log that roles, not ownership, open (403 for the rest).
+SHARED_KINDS = {"asset", "user", "offboarded_user", "audit_event"}
+
+
+def test_the_auditor_role_adds_no_write_anywhere():
+    """Auditors read everything and change nothing: on someone else's case every write is refused, and
+    elsewhere they may do only what any employee may (report an incident, request access for themselves)."""
+    rows, _ = testing.matrix_tables()
+    wrong = []
+    for row in rows:
+        if row.method not in WRITES or row.route in NO_SESSION_NEEDED:
+            continue
+        if row.kind is None or row.kind in SHARED_KINDS:
+            ownerships = (None,) if row.kind is None else (testing.OWN, testing.OTHER)
+            for ownership in ownerships:
+                if _done(_answer(row, "auditor", ownership)) and not _done(_answer(row, "employee", ownership)):
+                    wrong.append(f"{row.method} {row.route}: the auditor may, an employee may not")
+        elif _done(_answer(row, "auditor", testing.OTHER)):
+            wrong.append(f"{row.method} {row.route}: the auditor changes someone else's {row.kind}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_another_case_is_invisible_to_an_employee_or_its_handler():
+    """An employee (and a handler, whose "own" is the case they handle) never acts on, nor learns of, a
+    case outside their sphere: another's request, grant, incident or review item answers 404, never 403."""
+    rows, _ = testing.matrix_tables()
+    wrong = []
+    for row in rows:
+        if row.kind is None or row.kind in SHARED_KINDS:
+            continue
+        answer = _answer(row, "employee", testing.OTHER)
+        if answer != 404:
+            wrong.append(f"{row.method} {row.route}: an employee gets {answer} on another's {row.kind}")
+    assert not wrong, "\n".join(wrong)

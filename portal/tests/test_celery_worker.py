@@ -1,8 +1,9 @@
-"""A real Celery worker on a real broker sends what a committed transaction asked for, and nothing else.
+"""A real Celery worker on a real broker sends what a committed transaction asked for, nothing else,
+and exactly once even when it is killed with SIGKILL half-way through a batch and started again.
 
 Runs only with ``CELERY_TEST_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/5``) on PostgreSQL: the worker
 is a separate process that must see the test database, which SQLite's in-memory test database cannot
-offer. The CI script runs it; locally::
+offer (``portal/tests/worker.py``). The CI script runs it; locally::
 
     CELERY_TEST_BROKER_URL=redis://127.0.0.1:6379/5 DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_w \\
         .venv/bin/python -m pytest portal/tests/test_celery_worker.py -m worker
@@ -10,138 +11,48 @@ offer. The CI script runs it; locally::
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
+import re
 import time
 import uuid
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 
 from portal import notifications
-from portal.celery import app as celery_app
 from portal.models import SentNotification
+from portal.tests import worker as workers
 
-BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "")
 ADDRESS = "x@example.com"
-WAIT_SECONDS = 60  # worker start-up (Django set-up) plus delivery; generous for a loaded CI machine
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.skipif(not BROKER, reason="set CELERY_TEST_BROKER_URL to run a real Celery worker"),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the worker needs a database it shares with the test: PostgreSQL"
-    ),
-]
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]  # at test time NAME is the test database
-    user = quote(db.get("USER") or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host = quote(db.get("HOST") or "localhost", safe="")  # a socket directory is percent-encoded
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{quote(db['NAME'], safe='')}"
+pytestmark = workers.MARKS
 
 
 @pytest.fixture
 def queue():
-    """A queue of this run's own, so no other worker on the same broker takes our tasks (and we none of theirs)."""
-    name = f"portal-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    before = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    # This process enqueues for real; the worker does the work.
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = name
-    try:
+    with workers.own_queue() as name:
         yield name
-    finally:
-        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = before
-        _forget_queue(name)
-
-
-def _forget_queue(name: str) -> None:
-    """Leave the shared broker as we found it: kombu keeps a queue's routing in keys of its own."""
-    if BROKER.startswith(("redis://", "rediss://")):
-        import redis
-
-        client = redis.Redis.from_url(BROKER)
-        client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
-        client.close()
 
 
 @pytest.fixture
 def worker(queue, tmp_path):
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_ENV": "test",
-        "DATABASE_URL": _database_url(),
-        "CELERY_TEST_BROKER_URL": BROKER,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "EMAIL_URL": "memorymail://",
-    }
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "--pool",
-                "solo",
-                "-Q",
-                queue,
-                "--hostname",
-                f"{queue}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "INFO",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    proc.log = log
+    proc = workers.start(queue, tmp_path / "worker.log")
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # warm shutdown
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+        workers.stop(proc)
 
 
-def _sent(key: str) -> SentNotification | None:
-    return SentNotification.objects.filter(key=f"{key}:{ADDRESS}", sent_at__isnull=False).first()
+def _sent(key: str, address: str = ADDRESS) -> SentNotification | None:
+    return SentNotification.objects.filter(key=f"{key}:{address}", sent_at__isnull=False).first()
 
 
 def _wait_for(key: str, proc) -> SentNotification:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        row = _sent(key)
-        if row is not None:
-            return row
-        if proc.poll() is not None:
-            pytest.fail(f"the worker exited with {proc.returncode}:\n{proc.log.read_text()}")
-        time.sleep(0.25)
-    pytest.fail(f"the worker sent nothing for {key!r} within {WAIT_SECONDS} s:\n{proc.log.read_text()}")
+    return workers.wait_for(lambda: _sent(key), proc, f"mail for {key!r}")
 
 
-def _notify(key: str) -> None:
-    notifications.notify(key=key, to=[ADDRESS], template="portal/heartbeat", context={})
+def _notify(key: str, to=(ADDRESS,)) -> None:
+    notifications.notify(key=key, to=list(to), template="portal/heartbeat", context={})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -169,3 +80,55 @@ def test_a_real_worker_sends_committed_notifications_and_never_rolled_back_ones(
     assert _sent(f"worker-check:{run}:rolled-back") is None
     assert not SentNotification.objects.filter(key__contains=":rolled-back:").exists()
     assert "succeeded" in worker.log.read_text()
+
+
+def mails_to(outbox, address: str) -> int:
+    """How many messages the file mail backend wrote to ``address`` (one file per connection)."""
+    pattern = re.compile(rf"^To: {re.escape(address)}$", re.MULTILINE)
+    return sum(len(pattern.findall(path.read_text())) for path in outbox.iterdir())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_mails_every_recipient_exactly_once_after_a_restart(queue, tmp_path):
+    run = uuid.uuid4().hex[:8]
+    key = f"worker-kill:{run}"
+    recipients = [f"person{i:02}@example.com" for i in range(12)]
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    # The file backend: mails of a killed process are on disk, so we can count them afterwards.
+    env = {"EMAIL_URL": f"filemail:///{outbox}", "CELERY_VISIBILITY_TIMEOUT": str(workers.KILLED_VISIBILITY_TIMEOUT)}
+    log = tmp_path / "worker.log"
+    # The sixth recipient's record exists and we hold its row lock: the worker mails five, then waits.
+    held = recipients[5]
+    SentNotification.objects.create(key=f"{key}:{held}", recipient=held, subject="")
+
+    first = workers.start(queue, log, **env)
+    try:
+        with workers.row_locked(
+            f"SELECT id FROM {SentNotification._meta.db_table} WHERE key = %s FOR UPDATE", [f"{key}:{held}"]
+        ):
+            with transaction.atomic():
+                _notify(key, recipients)
+            workers.wait_for(
+                lambda: SentNotification.objects.filter(key__startswith=key, sent_at__isnull=False).count() == 5,
+                first,
+                "the first five mails",
+            )
+            time.sleep(1)
+            assert SentNotification.objects.filter(key__startswith=key, sent_at__isnull=False).count() == 5
+            workers.kill(first)  # mid-batch: the message is delivered, unacknowledged, and nobody will say so
+    finally:
+        workers.stop(first)
+    assert sum(mails_to(outbox, address) for address in recipients) == 5
+
+    second = workers.start(queue, log, **env)
+    try:
+        workers.wait_for(
+            lambda: SentNotification.objects.filter(key__startswith=key, sent_at__isnull=False).count() == 12,
+            second,
+            "the rest of the batch after the restart",
+        )
+    finally:
+        workers.stop(second)
+    assert {address: mails_to(outbox, address) for address in recipients} == dict.fromkeys(recipients, 1)
+    assert SentNotification.objects.filter(key__startswith=key).count() == 12

@@ -189,6 +189,7 @@ def _eligible_reviewers_sql() -> tuple[str, list]:
     quote = connection.ops.quote_name
     perms, users = quote(DataAssetUserObjectPermission._meta.db_table), quote(User._meta.db_table)
     members, groups = quote(User.groups.through._meta.db_table), quote(Group._meta.db_table)
+    # Only quoted table names are interpolated; every value is a parameter.
     sql = f"""
         reviewers AS (
             SELECT p.content_object_id AS asset_id, p.user_id AS user_id,
@@ -200,7 +201,7 @@ def _eligible_reviewers_sql() -> tuple[str, list]:
             SELECT u.id AS user_id, ROW_NUMBER() OVER (ORDER BY u.id) AS rn
             FROM {users} u JOIN {members} m ON m.user_id = u.id JOIN {groups} g ON g.id = m.group_id
             WHERE g.name = %s AND u.is_active
-        )"""  # noqa: S608
+        )"""  # noqa: S608  # nosec B608
     return sql, [permissions.permission("portal.review_dataasset").pk, PRIVACY_OFFICERS]
 
 
@@ -233,7 +234,7 @@ def _snapshot_batch(campaign: Campaign, *, batch_size: int) -> int:
         LEFT JOIN reviewers r2 ON r2.asset_id = g.c_asset_id AND r2.rn = 2
         LEFT JOIN officers o1 ON o1.rn = 1
         LEFT JOIN officers o2 ON o2.rn = 2
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Compiling this statement (JIT) took longer than running it: 1.2 s of 5 s per batch.

@@ -1,0 +1,161 @@
+"""A real Celery worker for tests: started as a separate process on ``CELERY_TEST_BROKER_URL``, on a
+queue of the test's own, against the test's PostgreSQL database; stopped warmly or killed with SIGKILL.
+
+Tests that use it are marked with :data:`MARKS` (skipped without a broker or on SQLite, whose in-memory
+test database no other process can see). The CI script runs them on Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from portal.celery import app as celery_app
+
+BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "")
+WAIT_SECONDS = 90  # worker start-up (Django set-up), a redelivery after the visibility timeout, a loaded CI machine
+# After SIGKILL nobody acknowledges the message: Redis hands it out again once it has been invisible this
+# long. Short here so the test does not wait the production hour; long enough for a worker to take it.
+KILLED_VISIBILITY_TIMEOUT = 3
+
+MARKS = [
+    pytest.mark.worker,
+    pytest.mark.skipif(not BROKER, reason="set CELERY_TEST_BROKER_URL to run a real Celery worker"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the worker needs a database it shares with the test: PostgreSQL"
+    ),
+]
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]  # at test time NAME is the test database
+    user = quote(db.get("USER") or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host = quote(db.get("HOST") or "localhost", safe="")  # a socket directory is percent-encoded
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{user}{password}@{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+@contextmanager
+def own_queue() -> Iterator[str]:
+    """A queue of this run's own, so no other worker on the same broker takes our tasks (and we none of theirs)."""
+    name = f"portal-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    before = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
+    # This process enqueues for real; the worker does the work.
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = name
+    try:
+        yield name
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = before
+        _forget_queue(name)
+
+
+def _forget_queue(name: str) -> None:
+    """Leave the shared broker as we found it: kombu keeps a queue's routing in keys of its own."""
+    if BROKER.startswith(("redis://", "rediss://")):
+        import redis
+
+        client = redis.Redis.from_url(BROKER)
+        client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+        client.close()
+
+
+def start(queue: str, log: Path, **env: str) -> subprocess.Popen:
+    """One solo-pool worker process on ``queue``, output appended to ``log``; ``env`` adds settings."""
+    environment = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": database_url(),
+        "CELERY_TEST_BROKER_URL": BROKER,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "EMAIL_URL": "memorymail://",
+        **env,
+    }
+    with log.open("a") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool",
+                "solo",
+                "-Q",
+                queue,
+                "--hostname",
+                f"{queue}-{uuid.uuid4().hex[:4]}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    proc.log = log
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Warm shutdown (SIGTERM), SIGKILL if it does not end."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def kill(proc: subprocess.Popen) -> None:
+    """SIGKILL: no warm shutdown, no acknowledgement, no message given back; as if the machine died."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=15)
+
+
+def wait_for(condition: Callable[[], object], proc: subprocess.Popen, what: str, *, seconds: float = WAIT_SECONDS):
+    """Poll ``condition`` until it is truthy; fail with the worker's log if the worker dies or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if proc.poll() is not None:
+            pytest.fail(f"the worker exited with {proc.returncode} before {what}:\n{proc.log.read_text()}")
+        time.sleep(0.1)
+    pytest.fail(f"no {what} within {seconds} s:\n{proc.log.read_text()}")
+
+
+@contextmanager
+def row_locked(sql: str, params: list) -> Iterator:
+    """Hold ``SELECT … FOR UPDATE`` rows from a connection of our own until the block ends.
+
+    A worker that needs the same rows waits there: a deterministic "mid-way" to kill it at.
+    """
+    import psycopg
+
+    with psycopg.connect(database_url().replace("postgres://", "postgresql://", 1)) as lock:
+        cursor = lock.cursor()
+        cursor.execute(sql, params)
+        try:
+            yield cursor  # further reads inside the same transaction
+        finally:
+            lock.rollback()
