@@ -8,7 +8,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
 
 from access.campaigns import services
-from access.campaigns.models import Campaign, ReviewItem
+from access.campaigns.models import Campaign, ReviewDecision, ReviewItem
 from portal.admin import ReadOnlyAdmin, ServiceAdminMixin
 from portal.errors import DomainError
 
@@ -125,3 +125,13 @@ class ReviewItemAdmin(ReadOnlyAdmin):
                 count += 1
         if count:
             self.message_user(request, f"Reassigned {count} item(s) to {to}.", messages.SUCCESS)
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    """Every decision each item received (bulk ones included), as its history shows them."""
+
+    list_display = ["id", "item", "decision", "decided_by", "decided_at", "event_sequence"]
+    list_filter = ["decision"]
+    list_select_related = ["item", "decided_by"]
+    raw_id_fields = ["item", "decided_by"]

@@ -312,6 +312,10 @@ class CampaignDecideView(PortalViewMixin, View):
             count = services.review_items_decide(**kwargs)
         except ValidationError as exc:
             return _fail(request, exc)
+        if count == 0:
+            # A filter matching nothing, or items that already carry this decision: say so, not "0 items certified".
+            messages.info(request, "Nothing changed: none of your undecided items matched, or they already had it.")
+            return back(request, reverse("access:campaign-queue", args=[campaign.pk]))
         label = "certified" if data["decision"] == Outcome.CERTIFY else "marked for revocation"
         messages.success(request, f"{count} item{'s' if count != 1 else ''} {label}.")
         return back(request, reverse("access:campaign-queue", args=[campaign.pk]))
