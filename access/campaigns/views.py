@@ -49,7 +49,8 @@ def item_history(item: ReviewItem) -> list:
         if "decision" in details:
             label = f"{label}: {Outcome(details['decision']).label.lower()}"
         if event.action == "access.review_items.decided":
-            label += f" ({details.get('count', 0)} items at once)"
+            count = details.get("count", 0)
+            label += f" ({count} item{'s' if count != 1 else ''} at once)"
         if "to" in details:
             label += f" to {names.get(details['to'], 'user #' + str(details['to']))}"
         event.label, event.note = label, details.get("comment") or ""
@@ -390,6 +391,7 @@ class ItemDelegateView(ItemActionView):
     officers_too = False
 
     def perform(self, item):
+        services.require_may_move(actor=self.request.user, item=item, reassign=self.officers_too)
         form = MoveForm(self.request.POST, candidates=_candidates(item, officers_too=self.officers_too))
         if not form.is_valid():
             raise _form_error(form)
@@ -409,6 +411,7 @@ class ItemDelegateView(ItemActionView):
 
 class ItemReassignView(ItemDelegateView):
     officers_too = True
+
 
     def move(self, item, to):
         return services.review_item_reassign(actor=self.request.user, item=item, to=to)

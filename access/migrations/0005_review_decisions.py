@@ -4,29 +4,78 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.roles import grant_role_permissions, revoke_role_permissions
+
+# Who reads review items reads their decisions too (the admin's list of them).
+ROLES = {group: ["access.view_reviewdecision"] for group in ("access-admins", "privacy-officers", "auditors")}
+
+
+def forwards(apps, schema_editor):
+    grant_role_permissions(apps, ROLES)
+    # Decisions taken before this table existed, read back from their audit events.
+    AuditEvent = apps.get_model("portal", "AuditEvent")
+    ReviewItem = apps.get_model("access", "ReviewItem")
+    ReviewDecision = apps.get_model("access", "ReviewDecision")
+    events = AuditEvent.objects.filter(
+        action__in=["access.review_item.decided", "access.review_items.decided"], actor_id__isnull=False
+    ).order_by("sequence")
+    for event in events.iterator(chunk_size=500):
+        details = event.details or {}
+        ids = details.get("items") or ([int(event.target_id)] if event.target_type == "access.reviewitem" else [])
+        existing = ReviewItem.objects.filter(pk__in=ids).values_list("pk", flat=True)
+        ReviewDecision.objects.bulk_create(
+            ReviewDecision(
+                item_id=pk,
+                decision=details.get("decision", ""),
+                comment=details.get("comment", ""),
+                decided_by_id=event.actor_id,
+                decided_at=event.created_at,
+                event_sequence=event.sequence,
+            )
+            for pk in existing
+        )
+
+
+def backwards(apps, schema_editor):
+    revoke_role_permissions(apps, ROLES)
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0004_campaigns'),
+        ("access", "0004_campaigns"),
+        ("portal", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReviewDecision',
+            name="ReviewDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('certify', 'Certify (keep)'), ('revoke', 'Revoke')], max_length=10)),
-                ('comment', models.TextField(blank=True, max_length=1000)),
-                ('decided_at', models.DateTimeField()),
-                ('event_sequence', models.PositiveBigIntegerField()),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='access.reviewitem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "decision",
+                    models.CharField(choices=[("certify", "Certify (keep)"), ("revoke", "Revoke")], max_length=10),
+                ),
+                ("comment", models.TextField(blank=True, max_length=1000)),
+                ("decided_at", models.DateTimeField()),
+                ("event_sequence", models.PositiveBigIntegerField()),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="decisions", to="access.reviewitem"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
-                'indexes': [models.Index(fields=['item', 'event_sequence'], name='access_revi_item_id_25f8a9_idx')],
+                "ordering": ["pk"],
+                "indexes": [models.Index(fields=["item", "event_sequence"], name="access_revi_item_id_25f8a9_idx")],
             },
         ),
+        migrations.RunPython(forwards, backwards),
     ]

@@ -54,7 +54,7 @@ def test_an_items_history_keeps_every_decision_single_and_bulk_in_order(reviewer
 
     labels = [event.label for event in item_history(item)]
 
-    assert labels == ["decided: certify (keep)", "decided in bulk: revoke (1 items at once)"]  # newest first
+    assert labels == ["decided: certify (keep)", "decided in bulk: revoke (1 item at once)"]  # newest first
 
 
 def test_another_items_bulk_decision_is_not_in_this_items_history(reviewer, running):
@@ -344,3 +344,22 @@ def test_the_items_api_refuses_a_bad_filter_and_an_invisible_campaign(client_of,
     assert bad.status_code == 400
     assert "decided" in bad.json()["errors"]
     assert hidden.status_code == 404
+
+
+def test_a_reviewer_posting_the_reassign_form_gets_403_not_a_form_error(web_of, reviewer, privacy_officer, running):
+    item = _items(running)[0]
+
+    response = web_of(reviewer).post(f"/access/review-items/{item.pk}/reassign/", {"to": privacy_officer.pk})
+
+    assert response.status_code == 403
+    item.refresh_from_db()
+    assert item.reviewer == reviewer
+
+
+def test_an_auditor_posting_the_delegate_form_gets_403_with_the_auditors_message(web_of, auditor, running):
+    item = _items(running)[0]
+
+    response = web_of(auditor).post(f"/access/review-items/{item.pk}/delegate/", {"to": auditor.pk})
+
+    assert response.status_code == 403
+    assert "they do not delegate review items" in response.content.decode()

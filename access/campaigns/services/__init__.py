@@ -29,6 +29,7 @@ from access.campaigns.services.review import (
     review_item_delegate,
     review_item_reassign,
     review_items_decide,
+    require_may_move,
 )
 from access.campaigns.services.rules import (
     MANAGE,
@@ -56,6 +57,7 @@ __all__ = [
     "mail_context",
     "open_items",
     "reason_sql",
+    "require_may_move",
     "recommendation_for",
     "review_item_decide",
     "review_item_delegate",

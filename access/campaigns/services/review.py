@@ -198,12 +198,22 @@ def _lock_item(item: ReviewItem) -> ReviewItem:
     return ReviewItem.objects.select_for_update(of=("self",)).select_related("campaign", "asset").get(pk=item.pk)
 
 
+def require_may_move(*, actor, item: ReviewItem, reassign: bool) -> None:
+    """403 unless ``actor`` may delegate (the item's reviewer) or reassign (access admins) ``item``.
+
+    The pages ask this before reading the form, so the refusal is a 403, not "choose another user".
+    """
+    if reassign:
+        permissions.require(actor, MANAGE, message="Only access admins reassign review items.")
+    elif item.reviewer_id != actor.pk:
+        raise _not_theirs(actor, "delegate")
+
+
 @transaction.atomic
 def review_item_delegate(*, actor, item: ReviewItem, to) -> ReviewItem:
     """The reviewer hands an undecided item to another reviewer of the asset (never the grantee)."""
     item = _lock_item(item)
-    if item.reviewer_id != actor.pk:
-        raise _not_theirs(actor, "delegate")
+    require_may_move(actor=actor, item=item, reassign=False)
     _require_running(item.campaign_id)
     _require_undecided(item)
     return _move(actor=actor, item=item, to=to, action="access.review_item.delegated", officers_too=False)
@@ -213,7 +223,7 @@ def review_item_delegate(*, actor, item: ReviewItem, to) -> ReviewItem:
 def review_item_reassign(*, actor, item: ReviewItem, to) -> ReviewItem:
     """An access admin gives an item to a reviewer of the asset or a privacy officer (never the grantee)."""
     item = _lock_item(item)
-    permissions.require(actor, MANAGE, message="Only access admins reassign review items.")
+    require_may_move(actor=actor, item=item, reassign=True)
     _require_running(item.campaign_id)
     _require_undecided(item)
     return _move(actor=actor, item=item, to=to, action="access.review_item.reassigned", officers_too=True)
