@@ -21,8 +21,8 @@ from access.api.views import DECISION_ERRORS, ERRORS, _choices, _valid
 from access.campaigns import evidence, selectors, services
 from access.campaigns.models import MAX_COMMENT, Campaign, Outcome, ReviewItem
 from portal import audit, permissions
-from portal.api.lists import FilteredListViewSet
 from portal.api.fields import IdField, StrictCharField, StrictPrimaryKeyRelatedField
+from portal.api.lists import FilteredListViewSet
 from portal.api.serializers import UserRefSerializer
 from portal.errors import Forbidden
 from portal.models import DataAsset, Sensitivity

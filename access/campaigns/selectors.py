@@ -157,7 +157,7 @@ def counts(campaign: Campaign) -> dict:
     return row
 
 
-def by_reviewer(campaign: Campaign) -> list:
+def by_reviewer(campaign: Campaign) -> list[dict]:
     """Progress per reviewer (one query; rows are reviewers, not items)."""
     rows = list(
         ReviewItem.objects.filter(campaign=campaign)
@@ -165,11 +165,12 @@ def by_reviewer(campaign: Campaign) -> list:
         .annotate(total=Count("pk"), decided=Count("pk", filter=~Q(decision="")))
         .order_by("reviewer__username")
     )
-    for row in rows:
-        # As ``User.__str__`` names people everywhere else: full name, else username.
-        full = f"{row['reviewer__first_name']} {row['reviewer__last_name']}".strip()
-        row["name"] = full or row["reviewer__username"] or "unassigned"
-    return rows
+    # As ``User.__str__`` names people everywhere else: full name, else username.
+    return [{**row, "name": _full_name(row) or row["reviewer__username"] or "unassigned"} for row in rows]
+
+
+def _full_name(row) -> str:
+    return f"{row['reviewer__first_name'] or ''} {row['reviewer__last_name'] or ''}".strip()
 
 
 def by_asset(campaign: Campaign) -> list:

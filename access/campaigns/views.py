@@ -29,7 +29,6 @@ from portal.lists import FilteredListView
 from portal.models import PRIVACY_OFFICERS
 from portal.web import PortalViewMixin, back
 
-
 # What the item's own events read as on its page.
 ITEM_LABELS = {
     "access.review_item.decided": "decided",
@@ -411,7 +410,6 @@ class ItemDelegateView(ItemActionView):
 
 class ItemReassignView(ItemDelegateView):
     officers_too = True
-
 
     def move(self, item, to):
         return services.review_item_reassign(actor=self.request.user, item=item, to=to)

@@ -130,7 +130,9 @@ def test_after_close_the_summary_splits_revokes_by_decision_and_by_default(
     assert "grants reviewed" not in page  # undecided items were not reviewed
 
 
-def test_after_close_the_asset_chart_shows_default_revokes_not_undecided(web_of, reviewer, auditor, access_admin, running):
+def test_after_close_the_asset_chart_shows_default_revokes_not_undecided(
+    web_of, reviewer, auditor, access_admin, running
+):
     _decide_some(reviewer, running)
     services.campaign_close(actor=access_admin, campaign=running)
 
@@ -167,7 +169,9 @@ def test_admins_may_not_reassign_a_decided_item(client_of, web_of, access_admin,
     assert "decided already" in response.json()["detail"]
     item.refresh_from_db()
     assert item.reviewer == reviewer
-    assert "Reassign (access admins)" not in web_of(access_admin).get(f"/access/review-items/{item.pk}/").content.decode()
+    assert (
+        "Reassign (access admins)" not in web_of(access_admin).get(f"/access/review-items/{item.pk}/").content.decode()
+    )
 
 
 def test_reviewers_may_not_delegate_a_decided_item_either(client_of, reviewer, second_reviewer, running):

@@ -25,11 +25,11 @@ from access.campaigns.services.launch import (
 from access.campaigns.services.review import (
     ITEM_FILTERS,
     audit_seq,
+    require_may_move,
     review_item_decide,
     review_item_delegate,
     review_item_reassign,
     review_items_decide,
-    require_may_move,
 )
 from access.campaigns.services.rules import (
     MANAGE,
@@ -57,8 +57,8 @@ __all__ = [
     "mail_context",
     "open_items",
     "reason_sql",
-    "require_may_move",
     "recommendation_for",
+    "require_may_move",
     "review_item_decide",
     "review_item_delegate",
     "review_item_reassign",

@@ -159,12 +159,14 @@ def _record_decisions(items: QuerySet[ReviewItem], *, event_sequence: int) -> No
     """One ``INSERT … SELECT`` of a history row per decided item (``bulk_create`` splits into many on SQLite)."""
     columns = ["item_id", "decision", "comment", "decided_by_id", "decided_at", "event_sequence"]
     source = items.order_by().annotate(seq=Value(event_sequence, output_field=BigIntegerField()))
-    sql, params = source.values_list("pk", "decision", "comment", "decided_by_id", "decided_at", "seq").query.sql_with_params()
+    sql, params = source.values_list(
+        "pk", "decision", "comment", "decided_by_id", "decided_at", "seq"
+    ).query.sql_with_params()
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         # Only quoted identifiers are interpolated; the values are the ORM's own parameters.
-        cursor.execute(f"INSERT INTO {quote(ReviewDecision._meta.db_table)} ({names}) {sql}", params)  # noqa: S608
+        cursor.execute(f"INSERT INTO {quote(ReviewDecision._meta.db_table)} ({names}) {sql}", params)
 
 
 # --- Delegate and reassign ------------------------------------------------------------
