@@ -161,6 +161,12 @@ ASSET_PARTS_CLOSED = [
 ]
 
 
+def _asset_parts(campaign: Campaign) -> list:
+    # Only the default this campaign applied gets a legend entry.
+    other = "certified_by_default" if campaign.default_decision == Outcome.REVOKE else "revoked_by_default"
+    return [part for part in ASSET_PARTS_CLOSED if part[0] != other]
+
+
 class CampaignSummaryView(PortalViewMixin, TemplateView):
     """What an auditor files: counts, percentage complete, revoked, flags and two charts; prints as a PDF."""
 
@@ -181,7 +187,7 @@ class CampaignSummaryView(PortalViewMixin, TemplateView):
             ],
         )
         context["asset_chart"] = evidence.bar_chart(
-            selectors.by_asset(campaign), label="asset__name", parts=ASSET_PARTS_CLOSED if closed else ASSET_PARTS
+            selectors.by_asset(campaign), label="asset__name", parts=_asset_parts(campaign) if closed else ASSET_PARTS
         )
         context["asset_chart_title"] = (
             "Certified and revoked items per asset, by decision and by default"

@@ -367,3 +367,16 @@ def test_an_auditor_posting_the_delegate_form_gets_403_with_the_auditors_message
 
     assert response.status_code == 403
     assert "they do not delegate review items" in response.content.decode()
+
+
+def test_a_certify_default_shows_as_certified_by_default_after_close(web_of, auditor, access_admin, asset):
+    GrantFactory(asset=asset, last_used_at=None)
+    campaign = make_campaign(access_admin, default_decision="certify")
+    services.campaign_close(actor=access_admin, campaign=campaign)
+
+    page = web_of(auditor).get(f"/access/campaigns/{campaign.pk}/summary/").content.decode()
+    chart = page[page.index('id="chart-assets-t"') :]
+
+    assert "<title>certified by default: 1</title>" in chart
+    assert "revoked by default" not in chart
+    assert "<strong>0</strong> revoked in total" in " ".join(page.split())
