@@ -269,4 +269,4 @@ class GrantExtension(models.Model):
 
 
 # Recertification campaigns live in their own package; imported here so the app label stays "access".
-from access.campaigns.models import Campaign, ReviewItem  # noqa: E402, F401
+from access.campaigns.models import Campaign, ReviewDecision, ReviewItem  # noqa: E402, F401

@@ -11,7 +11,7 @@ from access.api.views import (
     GrantViewSet,
     UserRevokeAllView,
 )
-from access.campaigns.api import CampaignViewSet, EvidenceCsvView, ReviewItemViewSet
+from access.campaigns.api import CampaignItemViewSet, CampaignViewSet, EvidenceCsvView, ReviewItemViewSet
 from portal.api.routers import Router
 
 # URL names start with "api-" so they never shadow the un-namespaced names of web pages.
@@ -21,6 +21,8 @@ router.register("grants", GrantViewSet, basename="api-grant")
 router.register("break-glass", BreakGlassViewSet, basename="api-break-glass")
 router.register("campaigns", CampaignViewSet, basename="api-campaign")
 router.register("review-items", ReviewItemViewSet, basename="api-review-item")
+# The campaign's items: a list of its own (the list base class), under the campaign's path.
+router.register(r"campaigns/(?P<pk>[0-9]+)/items", CampaignItemViewSet, basename="api-campaign-item")
 
 urlpatterns = [
     re_path(r"^users/(?P<pk>[0-9]+)/revoke-all/?$", UserRevokeAllView.as_view(), name="api-user-revoke-all"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
 
 from access.campaigns import services
-from access.campaigns.models import Campaign, ReviewItem
+from access.campaigns.models import Campaign, ReviewDecision, ReviewItem
 from portal.admin import ReadOnlyAdmin, ServiceAdminMixin
 from portal.errors import DomainError
 
@@ -72,8 +74,21 @@ class CampaignAdmin(ServiceAdminMixin, admin.ModelAdmin):
         self._each(request, queryset, services.campaign_close, "Closed")
 
 
+class ReassignForm(ActionForm):
+    to = forms.CharField(required=False, max_length=150, label="Reassign to (username)")
+
+
+def _refusal(exc: DomainError) -> str:
+    fields = [m for msgs in exc.fields.values() for m in msgs]
+    return " ".join(fields) or exc.message
+
+
 @admin.register(ReviewItem)
 class ReviewItemAdmin(ReadOnlyAdmin):
+    """Items are history; the one change offered is the audited reassignment (access admins)."""
+
+    action_form = ReassignForm
+    actions = ["reassign_selected"]
     list_display = [
         "id",
         "campaign",
@@ -92,3 +107,31 @@ class ReviewItemAdmin(ReadOnlyAdmin):
     search_fields = ["grantee__username", "reviewer__username", "asset__name"]
     list_select_related = ["campaign", "grantee", "asset", "reviewer"]
     raw_id_fields = ["campaign", "grant", "grantee", "asset", "reviewer", "decided_by"]
+
+    @admin.action(description="Reassign the selected items to the user named beside the action")
+    def reassign_selected(self, request, queryset):
+        username = (request.POST.get("to") or "").strip()
+        to = get_user_model().objects.filter(username=username).first() if username else None
+        if to is None:
+            self.message_user(request, "Name the user to reassign the items to (their username).", messages.ERROR)
+            return
+        count = 0
+        for item in queryset.select_related("asset"):
+            try:
+                services.review_item_reassign(actor=request.user, item=item, to=to)
+            except DomainError as exc:
+                self.message_user(request, f"Item #{item.pk}: {_refusal(exc)}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"Reassigned {count} item(s) to {to}.", messages.SUCCESS)
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    """Every decision each item received (bulk ones included), as its history shows them."""
+
+    list_display = ["id", "item", "decision", "decided_by", "decided_at", "event_sequence"]
+    list_filter = ["decision"]
+    list_select_related = ["item", "decided_by"]
+    raw_id_fields = ["item", "decided_by"]

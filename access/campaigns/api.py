@@ -22,10 +22,10 @@ from access.campaigns import evidence, selectors, services
 from access.campaigns.models import MAX_COMMENT, Campaign, Outcome, ReviewItem
 from portal import audit, permissions
 from portal.api.fields import BoundedDateTimeField, IdField, StrictCharField, StrictPrimaryKeyRelatedField
+from portal.api.lists import FilteredListViewSet
 from portal.api.serializers import InputSerializer, UserRefSerializer
 from portal.errors import Forbidden
 from portal.models import DataAsset, Sensitivity
-from portal.params import check_filters
 
 # --- Shapes -----------------------------------------------------------------
 
@@ -199,23 +199,35 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         count = services.review_items_decide(actor=request.user, campaign=self.get_object(), **data)
         return Response({"decided": count})
 
-    @extend_schema(
+
+ITEM_PARAMETERS = [
+    OpenApiParameter("id", int, OpenApiParameter.PATH, description="Campaign id."),
+    OpenApiParameter("reviewer", str, description="A user id, or `me`."),
+    OpenApiParameter("decided", bool, description="`0` for undecided, `1` for decided."),
+    OpenApiParameter("asset", int, description="Data asset id."),
+    OpenApiParameter("recommendation", str, enum=_choices(Outcome.choices)),
+    OpenApiParameter("decision", str, enum=_choices(Outcome.choices)),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
         summary="Items of the campaign you may see",
-        parameters=[
-            OpenApiParameter("reviewer", str, description="A user id, or `me`."),
-            OpenApiParameter("decided", bool, description="`0` for undecided, `1` for decided."),
-            OpenApiParameter("asset", int, description="Data asset id."),
-            OpenApiParameter("recommendation", str, enum=_choices(Outcome.choices)),
-            OpenApiParameter("decision", str, enum=_choices(Outcome.choices)),
-        ],
+        parameters=ITEM_PARAMETERS,
         responses={200: ReviewItemSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
     )
-    @action(detail=True, methods=["get"], serializer_class=ReviewItemSerializer)
-    def items(self, request, pk=None):
-        filters = check_filters(request.query_params, selectors.ItemFilter)
-        qs = selectors.item_list(user=request.user, campaign=self.get_object(), filters=filters)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(ReviewItemSerializer(page, many=True).data)
+)
+class CampaignItemViewSet(FilteredListViewSet):
+    """The items of one campaign that you may see, filtered; a bad filter is a 400 naming it."""
+
+    serializer_class = ReviewItemSerializer
+    filterset_class = selectors.ItemFilter
+    queryset = ReviewItem.objects.none()  # for the schema; get_queryset is what runs
+
+    def select(self, filters):
+        # The route's ``pk`` is the campaign's: an invisible campaign is a 404 before any item is read.
+        campaign = selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
+        return selectors.item_list(user=self.request.user, campaign=campaign, filters=filters)
 
 
 @extend_schema_view(

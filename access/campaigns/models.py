@@ -159,3 +159,26 @@ class ReviewItem(models.Model):
         if self.sensitivity == Sensitivity.RESTRICTED:
             return "Say why this access to restricted data should stay."
         return None
+
+
+class ReviewDecision(models.Model):
+    """Every decision an item received, one row each, so the item's history shows bulk decisions too.
+
+    A bulk decision is one audit event naming every item; its rows are written by one
+    ``INSERT … SELECT`` (constant queries at any count) and point at that event by sequence.
+    """
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, related_name="decisions")
+    decision = models.CharField(max_length=10, choices=Outcome.choices)
+    comment = models.TextField(blank=True, max_length=MAX_COMMENT)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    # The audit event that recorded it (``portal.AuditEvent.sequence``): a bulk one targets the campaign.
+    event_sequence = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["item", "event_sequence"])]
+
+    def __str__(self) -> str:
+        return f"Item #{self.item_id}: {self.decision} by {self.decided_by_id}"

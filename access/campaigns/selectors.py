@@ -11,9 +11,10 @@ import django_filters
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from access.campaigns.models import Campaign, Outcome, ReviewItem
+from access.campaigns.models import Campaign, Outcome, ReviewDecision, ReviewItem
 from access.models import Grant
 from portal import permissions
+from portal.models import AuditEvent
 from portal.params import BoolFilter
 from portal.selectors import IdFilter, is_id
 
@@ -123,16 +124,32 @@ def item_context(item: ReviewItem) -> dict:
     return {"approvals": approvals, "other_grants": others}
 
 
+def item_history(item: ReviewItem, *, limit: int = 100) -> QuerySet[AuditEvent]:
+    """The item's own events and the bulk decisions that named it, newest first (one query)."""
+    bulk = ReviewDecision.objects.filter(item=item).values("event_sequence")
+    own = Q(target_type=ReviewItem._meta.label_lower, target_id=str(item.pk))
+    return AuditEvent.objects.filter(own | Q(sequence__in=bulk)).order_by("-sequence")[:limit]
+
+
 def counts(campaign: Campaign) -> dict:
-    """Totals for the campaign page and the summary (one query)."""
-    qs = ReviewItem.objects.filter(campaign=campaign)
-    row = qs.aggregate(
+    """Totals for the campaign page and the summary (one query).
+
+    Before close: decided and undecided, certified and "to revoke so far". After close the
+    default has been applied, so revokes split into "by decision" and "by default" (undecided
+    at close), and ``applied`` is how many items close stamped.
+    """
+    undecided = Q(decision="")
+    row = ReviewItem.objects.filter(campaign=campaign).aggregate(
         total=Count("pk"),
-        decided=Count("pk", filter=~Q(decision="")),
+        decided=Count("pk", filter=~undecided),
         certified=Count("pk", filter=Q(decision=Outcome.CERTIFY)),
         revoked=Count("pk", filter=Q(decision=Outcome.REVOKE)),
         recommended_revoke=Count("pk", filter=Q(recommendation=Outcome.REVOKE)),
-        applied_revoke=Count("pk", filter=Q(outcome=Outcome.REVOKE)),
+        revoked_by_default=Count("pk", filter=undecided & Q(outcome=Outcome.REVOKE)),
+        certified_by_default=Count("pk", filter=undecided & Q(outcome=Outcome.CERTIFY)),
+        total_revoked=Count("pk", filter=Q(outcome=Outcome.REVOKE)),
+        total_certified=Count("pk", filter=Q(outcome=Outcome.CERTIFY)),
+        applied=Count("pk", filter=Q(applied_at__isnull=False)),
         unassigned=Count("pk", filter=Q(reviewer__isnull=True)),
     )
     row["undecided"] = row["total"] - row["decided"]
@@ -140,18 +157,25 @@ def counts(campaign: Campaign) -> dict:
     return row
 
 
-def by_reviewer(campaign: Campaign) -> list:
+def by_reviewer(campaign: Campaign) -> list[dict]:
     """Progress per reviewer (one query; rows are reviewers, not items)."""
-    return list(
+    rows = list(
         ReviewItem.objects.filter(campaign=campaign)
         .values("reviewer_id", "reviewer__username", "reviewer__first_name", "reviewer__last_name")
         .annotate(total=Count("pk"), decided=Count("pk", filter=~Q(decision="")))
         .order_by("reviewer__username")
     )
+    # As ``User.__str__`` names people everywhere else: full name, else username.
+    return [{**row, "name": _full_name(row) or row["reviewer__username"] or "unassigned"} for row in rows]
+
+
+def _full_name(row) -> str:
+    return f"{row['reviewer__first_name'] or ''} {row['reviewer__last_name'] or ''}".strip()
 
 
 def by_asset(campaign: Campaign) -> list:
-    """Decisions per asset (one query)."""
+    """Decisions per asset (one query); after close, undecided items are counted under the default applied."""
+    undecided = Q(decision="")
     return list(
         ReviewItem.objects.filter(campaign=campaign)
         .values("asset_id", "asset__name")
@@ -159,6 +183,9 @@ def by_asset(campaign: Campaign) -> list:
             total=Count("pk"),
             certified=Count("pk", filter=Q(decision=Outcome.CERTIFY)),
             revoked=Count("pk", filter=Q(decision=Outcome.REVOKE)),
+            revoked_by_default=Count("pk", filter=undecided & Q(outcome=Outcome.REVOKE)),
+            certified_by_default=Count("pk", filter=undecided & Q(outcome=Outcome.CERTIFY)),
+            undecided=Count("pk", filter=undecided & Q(outcome="")),
         )
         .order_by("asset__name")
     )

@@ -29,6 +29,36 @@ from portal.lists import FilteredListView
 from portal.models import PRIVACY_OFFICERS
 from portal.web import PortalViewMixin, back
 
+# What the item's own events read as on its page.
+ITEM_LABELS = {
+    "access.review_item.decided": "decided",
+    "access.review_items.decided": "decided in bulk",
+    "access.review_item.delegated": "delegated the item",
+    "access.review_item.reassigned": "reassigned the item",
+}
+
+
+def item_history(item: ReviewItem) -> list:
+    """The item's events, bulk decisions that named it included, newest first, each with a label and a note."""
+    events = list(selectors.item_history(item))
+    names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=_moved_to(events))}
+    for event in events:
+        details = event.details or {}
+        label = ITEM_LABELS.get(event.action, event.action)
+        if "decision" in details:
+            label = f"{label}: {Outcome(details['decision']).label.lower()}"
+        if event.action == "access.review_items.decided":
+            count = details.get("count", 0)
+            label += f" ({count} item{'s' if count != 1 else ''} at once)"
+        if "to" in details:
+            label += f" to {names.get(details['to'], 'user #' + str(details['to']))}"
+        event.label, event.note = label, details.get("comment") or ""
+    return events
+
+
+def _moved_to(events) -> set:
+    return {e.details["to"] for e in events if isinstance(e.details, dict) and "to" in e.details}
+
 
 def _form_error(form) -> ValidationError:
     return ValidationError(fields={k: [str(m) for m in v] for k, v in form.errors.items()})
@@ -78,6 +108,8 @@ class CampaignCreateView(PortalViewMixin, TemplateView):
 
 def campaign_page_context(user, campaign: Campaign) -> dict:
     counts = selectors.counts(campaign)
+    if campaign.status == Campaign.Status.CLOSED:
+        counts["already_ended"] = max(0, counts["total_revoked"] - campaign.revoked_count)
     sees_all = selectors.sees_all(user)
     reviewers = selectors.by_reviewer(campaign) if sees_all else []
     flags = insight.reviewer_flags(campaign) if sees_all else {}
@@ -114,6 +146,27 @@ class CampaignDetailView(PortalViewMixin, TemplateView):
         return response
 
 
+# The asset chart's segments: (count, css class, legend). After close nothing is undecided any more:
+# what was left to the default shows as revoked (or certified) by default.
+ASSET_PARTS = [
+    ("certified", "bar-done", "certified"),
+    ("revoked", "bar-revoke", "to revoke (decided)"),
+    ("undecided", "bar-open", "undecided"),
+]
+ASSET_PARTS_CLOSED = [
+    ("certified", "bar-done", "certified"),
+    ("certified_by_default", "bar-default-keep", "certified by default"),
+    ("revoked", "bar-revoke", "revoked by decision"),
+    ("revoked_by_default", "bar-default", "revoked by default (undecided at close)"),
+]
+
+
+def _asset_parts(campaign: Campaign) -> list:
+    # Only the default this campaign applied gets a legend entry.
+    other = "certified_by_default" if campaign.default_decision == Outcome.REVOKE else "revoked_by_default"
+    return [part for part in ASSET_PARTS_CLOSED if part[0] != other]
+
+
 class CampaignSummaryView(PortalViewMixin, TemplateView):
     """What an auditor files: counts, percentage complete, revoked, flags and two charts; prints as a PDF."""
 
@@ -122,25 +175,24 @@ class CampaignSummaryView(PortalViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         campaign = selectors.campaign_get(user=self.request.user, pk=self.kwargs["pk"])
         context = campaign_page_context(self.request.user, campaign)
+        closed = campaign.status == Campaign.Status.CLOSED
         for row in context["reviewers"]:
-            row["label"] = str(row["reviewer__username"] or "unassigned")
             row["undecided"] = row["total"] - row["decided"]
-        assets = selectors.by_asset(campaign)
-        for row in assets:
-            row["undecided"] = row["total"] - row["certified"] - row["revoked"]
         context["reviewer_chart"] = evidence.bar_chart(
             context["reviewers"],
-            label="label",
-            parts=[("decided", "bar-done", "decided"), ("undecided", "bar-open", "undecided")],
+            label="name",
+            parts=[
+                ("decided", "bar-done", "decided"),
+                ("undecided", "bar-open", "left undecided (the default applied)" if closed else "undecided"),
+            ],
         )
         context["asset_chart"] = evidence.bar_chart(
-            assets,
-            label="asset__name",
-            parts=[
-                ("certified", "bar-done", "certified"),
-                ("revoked", "bar-revoke", "revoked"),
-                ("undecided", "bar-open", "undecided"),
-            ],
+            selectors.by_asset(campaign), label="asset__name", parts=_asset_parts(campaign) if closed else ASSET_PARTS
+        )
+        context["asset_chart_title"] = (
+            "Certified and revoked items per asset, by decision and by default"
+            if closed
+            else "Certified, to-revoke and undecided items per asset"
         )
         context["generated_at"] = timezone.now()
         return {**super().get_context_data(**kwargs), **context}
@@ -266,6 +318,10 @@ class CampaignDecideView(PortalViewMixin, View):
             count = services.review_items_decide(**kwargs)
         except ValidationError as exc:
             return _fail(request, exc)
+        if count == 0:
+            # A filter matching nothing, or items that already carry this decision: say so, not "0 items certified".
+            messages.info(request, "Nothing changed: none of your undecided items matched, or they already had it.")
+            return back(request, reverse("access:campaign-queue", args=[campaign.pk]))
         label = "certified" if data["decision"] == Outcome.CERTIFY else "marked for revocation"
         messages.success(request, f"{count} item{'s' if count != 1 else ''} {label}.")
         return back(request, reverse("access:campaign-queue", args=[campaign.pk]))
@@ -292,7 +348,7 @@ class ItemDetailView(PortalViewMixin, TemplateView):
         item = selectors.item_get(user=user, pk=self.kwargs["pk"])
         running = item.campaign.is_running
         mine = item.reviewer_id == user.pk
-        may_reassign = running and permissions.has(user, services.MANAGE)
+        may_reassign = running and not item.is_decided and permissions.has(user, services.MANAGE)
         return {
             **super().get_context_data(**kwargs),
             **selectors.item_context(item),
@@ -300,7 +356,7 @@ class ItemDetailView(PortalViewMixin, TemplateView):
             "grant": item.grant,
             "held_for": timezone.now() - item.granted_at,
             "history": _history(item.grant),
-            "item_history": _history(item),
+            "item_history": item_history(item),
             "may_decide": running and mine,
             "may_delegate": running and mine and not item.is_decided,
             "may_reassign": may_reassign,
@@ -340,6 +396,7 @@ class ItemDelegateView(ItemActionView):
     officers_too = False
 
     def perform(self, item):
+        services.require_may_move(actor=self.request.user, item=item, reassign=self.officers_too)
         form = MoveForm(self.request.POST, candidates=_candidates(item, officers_too=self.officers_too))
         if not form.is_valid():
             raise _form_error(form)

@@ -304,7 +304,7 @@ ROWS += [
     Row("api-campaign-list", "GET", LIST),
     Row("api-campaign-list", "POST", MAY_CREATE, body=NEW_CAMPAIGN),
     Row("api-campaign-detail", "GET", CAMPAIGN_SEE, kind="campaign"),
-    Row("api-campaign-items", "GET", CAMPAIGN_SEE, kind="campaign"),
+    Row("api-campaign-item-list", "GET", CAMPAIGN_SEE, kind="campaign"),
     Row("api-campaign-launch", "POST", DRAFT_MANAGE, kind="draft_campaign"),
     Row("api-campaign-close", "POST", CAMPAIGN_MANAGE, kind="campaign"),
     Row("api-campaign-decide", "POST", CAMPAIGN_DECIDE, kind="campaign", body={"match": {}, "decision": "revoke"}),

@@ -144,3 +144,18 @@ def test_create_refuses_bad_input_per_field(access_admin, asset):
             default_decision="maybe",
         )
     assert set(exc.value.fields) == {"name", "due_at", "min_sensitivity", "assets", "default_decision"}
+
+
+def test_the_quarterly_launch_and_the_reminders_are_on_the_beat_schedule():
+    from django_celery_beat.models import PeriodicTask
+
+    quarterly = PeriodicTask.objects.select_related("crontab").get(
+        task="access.campaigns.tasks.launch_quarterly_campaign_task", enabled=True
+    )
+    reminders = PeriodicTask.objects.select_related("interval").get(
+        task="access.campaigns.tasks.remind_reviewers_task", enabled=True
+    )
+
+    crontab = quarterly.crontab
+    assert (crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year) == ("0", "6", "1", "1,4,7,10")
+    assert (reminders.interval.every, reminders.interval.period) == (1, "hours")

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from access.campaigns import services
-from access.campaigns.models import Campaign, Outcome, Reason, ReviewItem
+from access.campaigns.models import Campaign, Outcome, Reason, ReviewDecision, ReviewItem
 from access.models import SCOPE_PERMISSION, Grant, Scope
 from bench.core import Case, Context, Figure, analyze, bulk_create, copy_rows, count_queries, timed, timed_pair
 from portal import permissions
@@ -106,6 +106,7 @@ class Estate:
     def load(self) -> None:
         """Grants and their permissions as the services leave them; no campaign, no items."""
         with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {ReviewDecision._meta.db_table}")
             cursor.execute(f"DELETE FROM {ReviewItem._meta.db_table}")
             cursor.execute(f"DELETE FROM {Campaign.assets.through._meta.db_table}")
             cursor.execute(f"DELETE FROM {Campaign._meta.db_table}")
@@ -121,6 +122,7 @@ class Estate:
     def draft(self) -> tuple:
         """A fresh draft campaign over every asset, with no items (untimed setup of each launch)."""
         with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {ReviewDecision._meta.db_table}")
             cursor.execute(f"DELETE FROM {ReviewItem._meta.db_table}")
         campaign = Campaign.objects.create(name="Bench", due_at=self.now + timedelta(days=14), created_at=self.now)
         return (campaign,)

@@ -8,7 +8,7 @@ from dsar.models import MAX_NAME, MAX_REASON, MAX_TEXT, Pause, Request, Task
 from dsar.services.clock import MAX_EXTENSION_DAYS, MAX_EXTENSION_MONTHS
 from dsar.services.intake import MAX_CUSTOMER_ID
 from portal.api.fields import StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
-from portal.api.serializers import UserRefSerializer
+from portal.api.serializers import InputSerializer, UserRefSerializer
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -85,7 +85,7 @@ class RequestDetailSerializer(RequestSerializer):
 # --- Input ----------------------------------------------------------------
 
 
-class IntakeInputSerializer(serializers.Serializer):
+class IntakeInputSerializer(InputSerializer):
     type = serializers.ChoiceField(choices=Request.Type.choices)
     email = serializers.EmailField(max_length=254)
     jurisdiction = serializers.ChoiceField(choices=Request.Jurisdiction.choices)
@@ -98,7 +98,7 @@ class IntakeAnswerSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class ExtendInputSerializer(serializers.Serializer):
+class ExtendInputSerializer(InputSerializer):
     months = StrictIntegerField(
         min_value=1, max_value=MAX_EXTENSION_MONTHS, required=False, help_text="GDPR: further months (1 or 2)."
     )
@@ -113,14 +113,14 @@ class ExtendInputSerializer(serializers.Serializer):
         return attrs
 
 
-class DsarReasonInputSerializer(serializers.Serializer):
+class DsarReasonInputSerializer(InputSerializer):
     reason = StrictCharField(max_length=MAX_REASON)
 
 
-class DsarHandlerInputSerializer(serializers.Serializer):
+class DsarHandlerInputSerializer(InputSerializer):
     handler = StrictPrimaryKeyRelatedField(queryset=get_user_model().objects.all(), help_text="User id.")
 
 
-class VerifyInputSerializer(serializers.Serializer):
+class VerifyInputSerializer(InputSerializer):
     method = serializers.ChoiceField(choices=[c for c in Request.Verification.choices if c[0] != "link"])
     note = StrictCharField(max_length=MAX_REASON, help_text="How the identity was checked.")

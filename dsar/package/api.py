@@ -13,7 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dsar.api.serializers import ReasonInputSerializer
+from dsar.api.serializers import DsarReasonInputSerializer
 from dsar.delivery import services as delivery
 from dsar.delivery.misdelivery import package_misdelivered
 from dsar.erasure import services as erasure
@@ -26,7 +26,7 @@ from portal import permissions
 from portal.api.fields import StrictCharField
 from portal.api.lists import FilteredListViewSet
 from portal.api.permissions import IsActiveUser
-from portal.api.serializers import ErrorSerializer
+from portal.api.serializers import ErrorSerializer, InputSerializer
 from portal.errors import NotFound
 
 ERRORS = {
@@ -48,7 +48,7 @@ def valid_input(data, serializer_class) -> dict:
     return serializer.validated_data
 
 
-class MisdeliveryNoteSerializer(serializers.Serializer):
+class MisdeliveryNoteSerializer(InputSerializer):
     note = StrictCharField(max_length=MAX_REASON)
 
 
@@ -188,12 +188,14 @@ class PackageRevokeView(APIView):
 
     @extend_schema(
         summary="Revoke the live download link",
-        request=ReasonInputSerializer,
+        request=DsarReasonInputSerializer,
         responses={200: LinksRevokedSerializer, **ERRORS},
     )
     def post(self, request, pk):
         req = visible_request(request.user, pk)
-        done = delivery.link_revoke(actor=request.user, request=req, **valid_input(request.data, ReasonInputSerializer))
+        done = delivery.link_revoke(
+            actor=request.user, request=req, **valid_input(request.data, DsarReasonInputSerializer)
+        )
         return Response({"revoked": done})
 
 
@@ -218,13 +220,13 @@ class ItemDiscardView(APIView):
 
     @extend_schema(
         summary="Take an item out of a request in review (e.g. one the guard named)",
-        request=ReasonInputSerializer,
+        request=DsarReasonInputSerializer,
         responses={204: None, **ERRORS},
     )
     def post(self, request, pk):
         visible = permissions.visible(request.user, VIEW, Request.objects.all())
         item = permissions.get_visible(Item.objects.filter(request__in=visible).select_related("request"), pk)
-        services.item_discard(actor=request.user, item=item, **valid_input(request.data, ReasonInputSerializer))
+        services.item_discard(actor=request.user, item=item, **valid_input(request.data, DsarReasonInputSerializer))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -287,10 +289,12 @@ class ErasureHoldView(APIView):
 
     @extend_schema(
         summary="Record a legal hold: this asset's data stays, for a reason",
-        request=ReasonInputSerializer,
+        request=DsarReasonInputSerializer,
         responses={200: ErasureTaskSerializer, **ERRORS},
     )
     def post(self, request, pk):
         task = erasure.erasure_task_get(user=request.user, pk=pk)
-        done = erasure.erasure_hold(actor=request.user, task=task, **valid_input(request.data, ReasonInputSerializer))
+        done = erasure.erasure_hold(
+            actor=request.user, task=task, **valid_input(request.data, DsarReasonInputSerializer)
+        )
         return Response(ErasureTaskSerializer(erasure.erasure_task_get(user=request.user, pk=done.pk)).data)

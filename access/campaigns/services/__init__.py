@@ -25,6 +25,7 @@ from access.campaigns.services.launch import (
 from access.campaigns.services.review import (
     ITEM_FILTERS,
     audit_seq,
+    require_may_move,
     review_item_decide,
     review_item_delegate,
     review_item_reassign,
@@ -57,6 +58,7 @@ __all__ = [
     "open_items",
     "reason_sql",
     "recommendation_for",
+    "require_may_move",
     "review_item_decide",
     "review_item_delegate",
     "review_item_reassign",

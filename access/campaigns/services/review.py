@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
+    BigIntegerField,
     Count,
     Q,
     QuerySet,
+    Value,
 )
 from django.utils import timezone
 
-from access.campaigns.models import Campaign, Outcome, ReviewItem
+from access.campaigns.models import Campaign, Outcome, ReviewDecision, ReviewItem
 from access.campaigns.services.launch import mail_context
 from access.campaigns.services.rules import MANAGE, _clean_comment, eligible_refusal
 from portal import audit, notifications, permissions
@@ -18,6 +20,19 @@ from portal.errors import Conflict, Forbidden, ValidationError
 from portal.models import Sensitivity
 
 # --- Decide ---------------------------------------------------------------------------
+
+
+def _not_theirs(actor, verb: str, *, bulk: bool = False) -> Forbidden:
+    """The refusal that fits who is asking: auditors read, admins reassign, reviewers ask the item's reviewer."""
+    if permissions.is_auditor(actor) and not permissions.has(actor, MANAGE):
+        return Forbidden(f"Auditors read campaigns and export their evidence; they do not {verb} review items.")
+    if bulk:
+        return Forbidden(f"You have no items to {verb} in this campaign.")
+    if permissions.has(actor, MANAGE):
+        return Forbidden(f"Only the item's reviewer may {verb} it; reassign it if someone else should.")
+    if verb == "decide":
+        return Forbidden("Only the item's reviewer may decide it; ask them to delegate it to you.")
+    return Forbidden(f"Only the item's reviewer may {verb} it.")
 
 
 def _check_decision(decision: str) -> None:
@@ -38,7 +53,7 @@ def review_item_decide(*, actor, item: ReviewItem, decision: str, comment: str =
     """Certify or revoke one item (its accountable reviewer only); may be changed until close."""
     item = ReviewItem.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=item.pk)
     if item.reviewer_id != actor.pk or not actor.is_active:
-        raise Forbidden("Only the item's reviewer may decide it; ask them to delegate it to you.")
+        raise _not_theirs(actor, "decide")
     _require_running(item.campaign_id)
     _check_decision(decision)
     comment = _clean_comment(comment)
@@ -50,12 +65,20 @@ def review_item_decide(*, actor, item: ReviewItem, decision: str, comment: str =
         return item  # the same decision again (a double click, a retried call) changes nothing
     item.decision, item.comment, item.decided_by, item.decided_at = decision, comment, actor, timezone.now()
     item.save(update_fields=["decision", "comment", "decided_by", "decided_at"])
-    audit.record(
+    event = audit.record(
         actor=actor,
         action="access.review_item.decided",
         target=item,
         details={"campaign": item.campaign_id, "grant": item.grant_id, "decision": decision, "comment": comment}
         | ({"previous": previous} if previous else {}),
+    )
+    ReviewDecision.objects.create(
+        item=item,
+        decision=decision,
+        comment=comment,
+        decided_by=actor,
+        decided_at=item.decided_at,
+        event_sequence=event.sequence,
     )
     return item
 
@@ -92,7 +115,7 @@ def review_items_decide(
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     qs = ReviewItem.objects.filter(campaign=campaign, reviewer=actor)
     if not qs.exists():
-        raise Forbidden("You have no items to decide in this campaign.")
+        raise _not_theirs(actor, "decide", bulk=True)
     _require_running(campaign)
     _check_decision(decision)
     comment = _clean_comment(comment)
@@ -120,16 +143,30 @@ def review_items_decide(
     ids = list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
     if not ids:
         return 0
-    ReviewItem.objects.filter(pk__in=ids).update(
-        decision=decision, comment=comment, decided_by=actor, decided_at=timezone.now()
-    )
-    audit.record(
+    decided = ReviewItem.objects.filter(pk__in=ids)
+    decided.update(decision=decision, comment=comment, decided_by=actor, decided_at=timezone.now())
+    event = audit.record(
         actor=actor,
         action="access.review_items.decided",
         target=campaign,
         details={"decision": decision, "comment": comment, "count": len(ids), "items": ids},
     )
+    _record_decisions(decided, event_sequence=event.sequence)
     return len(ids)
+
+
+def _record_decisions(items: QuerySet[ReviewItem], *, event_sequence: int) -> None:
+    """One ``INSERT … SELECT`` of a history row per decided item (``bulk_create`` splits into many on SQLite)."""
+    columns = ["item_id", "decision", "comment", "decided_by_id", "decided_at", "event_sequence"]
+    source = items.order_by().annotate(seq=Value(event_sequence, output_field=BigIntegerField()))
+    sql, params = source.values_list(
+        "pk", "decision", "comment", "decided_by_id", "decided_at", "seq"
+    ).query.sql_with_params()
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        # Only quoted identifiers are interpolated; the values are the ORM's own parameters.
+        cursor.execute(f"INSERT INTO {quote(ReviewDecision._meta.db_table)} ({names}) {sql}", params)
 
 
 # --- Delegate and reassign ------------------------------------------------------------
@@ -163,15 +200,24 @@ def _lock_item(item: ReviewItem) -> ReviewItem:
     return ReviewItem.objects.select_for_update(of=("self",)).select_related("campaign", "asset").get(pk=item.pk)
 
 
+def require_may_move(*, actor, item: ReviewItem, reassign: bool) -> None:
+    """403 unless ``actor`` may delegate (the item's reviewer) or reassign (access admins) ``item``.
+
+    The pages ask this before reading the form, so the refusal is a 403, not "choose another user".
+    """
+    if reassign:
+        permissions.require(actor, MANAGE, message="Only access admins reassign review items.")
+    elif item.reviewer_id != actor.pk:
+        raise _not_theirs(actor, "delegate")
+
+
 @transaction.atomic
 def review_item_delegate(*, actor, item: ReviewItem, to) -> ReviewItem:
     """The reviewer hands an undecided item to another reviewer of the asset (never the grantee)."""
     item = _lock_item(item)
-    if item.reviewer_id != actor.pk:
-        raise Forbidden("Only the item's reviewer may delegate it.")
+    require_may_move(actor=actor, item=item, reassign=False)
     _require_running(item.campaign_id)
-    if item.is_decided:
-        raise Conflict("This item is decided already.")
+    _require_undecided(item)
     return _move(actor=actor, item=item, to=to, action="access.review_item.delegated", officers_too=False)
 
 
@@ -179,6 +225,13 @@ def review_item_delegate(*, actor, item: ReviewItem, to) -> ReviewItem:
 def review_item_reassign(*, actor, item: ReviewItem, to) -> ReviewItem:
     """An access admin gives an item to a reviewer of the asset or a privacy officer (never the grantee)."""
     item = _lock_item(item)
-    permissions.require(actor, MANAGE, message="Only access admins reassign review items.")
+    require_may_move(actor=actor, item=item, reassign=True)
     _require_running(item.campaign_id)
+    _require_undecided(item)
     return _move(actor=actor, item=item, to=to, action="access.review_item.reassigned", officers_too=True)
+
+
+def _require_undecided(item: ReviewItem) -> None:
+    # Delegate and reassign alike: whoever decided stays the accountable reviewer of the decision.
+    if item.is_decided:
+        raise Conflict("This item is decided already; it stays with the reviewer who decided it.")
