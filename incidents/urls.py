@@ -16,3 +16,8 @@ urlpatterns = [
     path("<int:pk>/handlers/", views.HandlerView.as_view(), name="incident-handler"),
     path("<int:pk>/regulator-notifications/", views.FilingView.as_view(), name="incident-filing"),
 ]
+
+# Subject notification (incidents/subjects/).
+from incidents.subjects.urls import urlpatterns as subject_urlpatterns  # noqa: E402
+
+urlpatterns += subject_urlpatterns
