@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import generics, parsers, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -108,7 +108,7 @@ def refused(exc: services.ImportRefused) -> Response:
 
 
 class SubjectImportView(APIView):
-    parser_classes = [parsers.MultiPartParser]
+    # The default parsers: a JSON body is "choose a file" (400) after the rights are checked, not a 415 before.
 
     @extend_schema(
         summary="Import affected subjects from a CSV: all rows or none",

@@ -169,3 +169,9 @@ ROWS += [
     ),
     Row("incidents:incident-filing", "POST", web(ADD, done=201), kind="incident", body=_filing_form),
 ]
+
+# Subject notification's routes (incidents/subjects/).
+from incidents.tests.authorisation_subjects import KINDS as _SUBJECT_KINDS, ROWS as _SUBJECT_ROWS  # noqa: E402
+
+KINDS.update(_SUBJECT_KINDS)
+ROWS += _SUBJECT_ROWS
