@@ -14,7 +14,9 @@ from django.urls import re_path  # noqa: E402
 from incidents.subjects import api as subjects_api  # noqa: E402
 
 urlpatterns += [
-    re_path(r"^incidents/(?P<pk>[0-9]+)/subjects/?$", subjects_api.SubjectListView.as_view(), name="api-incident-subjects"),
+    re_path(
+        r"^incidents/(?P<pk>[0-9]+)/subjects/?$", subjects_api.SubjectListView.as_view(), name="api-incident-subjects"
+    ),
     re_path(
         r"^incidents/(?P<pk>[0-9]+)/subjects/summary/?$",
         subjects_api.SubjectSummaryView.as_view(),

@@ -193,4 +193,3 @@ class SubjectListView(generics.ListAPIView):
     def get_queryset(self):
         incident = selectors.incident_get(user=self.request.user, pk=self.kwargs["pk"])
         return selectors.subject_list(user=self.request.user, incident=incident, filters=self.request.query_params)
-

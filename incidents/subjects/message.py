@@ -29,7 +29,8 @@ def template_errors(text: str) -> str:
             continue
         if name not in PLACEHOLDERS or spec or conversion:
             allowed = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
-            return f"Unknown placeholder {{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}: use {allowed}."
+            written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            return f"Unknown placeholder {{{written}}}: use {allowed}."
     return ""
 
 

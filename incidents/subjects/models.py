@@ -37,9 +37,7 @@ class SubjectImport(models.Model):
 class SubjectNotification(models.Model):
     """A message sent to every subject not yet notified when it was queued."""
 
-    incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.CASCADE, related_name="subject_notifications"
-    )
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="subject_notifications")
     subject = models.CharField(max_length=MAX_MAIL_SUBJECT, help_text="Placeholders: {name}, {email}, {reference}.")
     body = models.TextField(max_length=MAX_MAIL_BODY)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -69,8 +69,5 @@ def imports(incident: Incident) -> QuerySet[SubjectImport]:
 
 def notifications(incident: Incident) -> QuerySet[SubjectNotification]:
     return (
-        SubjectNotification.objects.filter(incident=incident)
-        .select_related("created_by")
-        .order_by("created_at", "pk")
+        SubjectNotification.objects.filter(incident=incident).select_related("created_by").order_by("created_at", "pk")
     )
-

@@ -27,6 +27,7 @@ can be recognised by the receiving side.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -133,10 +134,8 @@ def _send_batch(notification: SubjectNotification, token: uuid.UUID, rows: list[
             else:
                 out.sent += 1
     finally:
-        try:
-            connection.close()
-        except MAIL_ERRORS:
-            pass  # the messages were accepted; a failed QUIT changes nothing
+        with contextlib.suppress(*MAIL_ERRORS):
+            connection.close()  # the messages were accepted; a failed QUIT changes nothing
     return out
 
 
@@ -212,4 +211,3 @@ def subjects_resume(now: datetime | None = None) -> int:
     for notification_id in ids:
         send_subject_notification_task.delay(notification_id=notification_id)
     return len(ids)
-

@@ -55,7 +55,10 @@ def _insert(source: SubjectImport, rows) -> int:
         columns = ("incident_id", "source_id", "email", "name", "language", "status", "attempts", "last_error")
         table = connection.ops.quote_name(AffectedSubject._meta.db_table)
         count = 0
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row((source.incident_id, source.pk, row.email, row.name, row.language, "pending", 0, ""))
                 count += 1
@@ -124,7 +127,7 @@ def subjects_import(*, actor, incident: Incident, upload, file_name: str = "") -
 
 @transaction.atomic
 def subjects_notify(*, actor, incident: Incident, subject: str, body: str) -> SubjectNotification:
-    """Queue ``subject``/``body`` for every imported subject not yet notified; the mail goes out in batches by Celery."""
+    """Queue ``subject``/``body`` for every subject not yet notified; Celery sends the mail in batches."""
     from incidents.subjects.tasks import send_subject_notification_task
 
     incident = lock(incident)
@@ -132,7 +135,9 @@ def subjects_notify(*, actor, incident: Incident, subject: str, body: str) -> Su
     _check_open(incident)
     subject = bounded_text(subject, "subject", MAX_MAIL_SUBJECT, required=True)
     body = bounded_text(body, "body", MAX_MAIL_BODY, required=True)
-    errors = {f: e for f, e in (("subject", message.template_errors(subject)), ("body", message.template_errors(body))) if e}
+    errors = {
+        f: e for f, e in (("subject", message.template_errors(subject)), ("body", message.template_errors(body))) if e
+    }
     if errors:
         raise ValidationError(fields=errors)
     waiting = AffectedSubject.objects.filter(incident=incident, notification__isnull=True)
@@ -156,7 +161,9 @@ def subjects_notify(*, actor, incident: Incident, subject: str, body: str) -> Su
 
 def preview(*, incident: Incident, subject: str, body: str) -> dict:
     """The message as the first subject waiting would get it (or a sample person): for the form's preview."""
-    errors = {f: e for f, e in (("subject", message.template_errors(subject)), ("body", message.template_errors(body))) if e}
+    errors = {
+        f: e for f, e in (("subject", message.template_errors(subject)), ("body", message.template_errors(body))) if e
+    }
     if errors:
         raise ValidationError(fields=errors)
     first = AffectedSubject.objects.filter(incident=incident, notification__isnull=True).order_by("pk").first()

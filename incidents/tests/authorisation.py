@@ -171,7 +171,7 @@ ROWS += [
 ]
 
 # Subject notification's routes (incidents/subjects/).
-from incidents.tests.authorisation_subjects import KINDS as _SUBJECT_KINDS, ROWS as _SUBJECT_ROWS  # noqa: E402
+from incidents.tests import authorisation_subjects  # noqa: E402
 
-KINDS.update(_SUBJECT_KINDS)
-ROWS += _SUBJECT_ROWS
+KINDS.update(authorisation_subjects.KINDS)
+ROWS += authorisation_subjects.ROWS

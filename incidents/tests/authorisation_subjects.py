@@ -68,5 +68,11 @@ ROWS = [
     Row("api-incident-subjects-notify", "POST", _work(202), kind="incident_with_subjects", body=NOTIFY),
     Row("incidents:incident-subjects", "GET", web(SEE, done=None), kind="incident_with_subjects"),
     Row("incidents:incident-subjects-import", "POST", web(_work(201), done=201), kind="incident", body=_file),
-    Row("incidents:incident-subjects-notify", "POST", web(_work(202), done=202), kind="incident_with_subjects", body=NOTIFY),
+    Row(
+        "incidents:incident-subjects-notify",
+        "POST",
+        web(_work(202), done=202),
+        kind="incident_with_subjects",
+        body=NOTIFY,
+    ),
 ]

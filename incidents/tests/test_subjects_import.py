@@ -45,9 +45,13 @@ def test_a_good_file_imports_every_row_normalised_with_its_record_audit_and_time
     assert len(source.sha256) == 64
     assert source.size == len(content)
     rows = list(AffectedSubject.objects.values_list("email", "name", "language", "status", "notification"))
-    assert rows == [("ann@example.com", "Ann Archer", "en-GB", "pending", None), ("bob@example.com", "Bob", "", "pending", None)]
+    assert rows == [
+        ("ann@example.com", "Ann Archer", "en-GB", "pending", None),
+        ("bob@example.com", "Bob", "", "pending", None),
+    ]
     event = AuditEvent.objects.get(action="incidents.subjects.imported")
-    assert event.details["count"] == 2 and event.details["sha256"] == source.sha256
+    assert event.details["count"] == 2
+    assert event.details["sha256"] == source.sha256
     assert incident.timeline.filter(action="incidents.subjects.imported").exists()
 
 
@@ -109,7 +113,9 @@ def test_the_same_address_in_another_incident_is_no_duplicate(privacy_officer, e
 
 
 def test_a_file_that_is_not_utf8_names_each_bad_line(privacy_officer, incident):
-    content = "email,name\r\nann@example.com,Ann\r\nzoe@example.com,Zoë\r\nbob@example.com,Bob\r\nfranz@example.com,Fränz\r\n"
+    content = (
+        "email,name\r\nann@example.com,Ann\r\nzoe@example.com,Zoë\r\nbob@example.com,Bob\r\nfranz@example.com,Fränz\r\n"
+    )
 
     problems = _refused(privacy_officer, incident, content.encode("latin-1"))
 
@@ -122,7 +128,8 @@ def test_a_utf16_file_is_refused_as_not_utf8(privacy_officer, incident):
 
     problems = _refused(privacy_officer, incident, content)
 
-    assert problems[0][0] == 1 and "not UTF-8" in problems[0][1]
+    assert problems[0][0] == 1
+    assert "not UTF-8" in problems[0][1]
 
 
 @pytest.mark.parametrize(
@@ -178,7 +185,8 @@ def test_a_bad_language_an_overlong_name_and_broken_quoting_are_reported(privacy
 
     assert problems[0] == (2, "'english please' is not a language tag such as en or en-GB")
     assert problems[1] == (3, "the name is longer than 200 characters")
-    assert problems[2][0] == 4 and "not readable as CSV" in problems[2][1]
+    assert problems[2][0] == 4
+    assert "not readable as CSV" in problems[2][1]
 
 
 def test_a_reporter_may_not_import_and_a_closed_incident_refuses(employee, privacy_officer, incident):
@@ -227,7 +235,8 @@ def test_memory_stays_bounded_while_the_file_grows(privacy_officer, incident, tm
                 _, top = tracemalloc.get_traced_memory()
             finally:
                 tracemalloc.stop()
-        assert report.ok and report.rows == n
+        assert report.ok
+        assert report.rows == n
         return top, path.stat().st_size
 
     small, _ = peak(2_000, 0)

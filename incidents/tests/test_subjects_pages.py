@@ -32,7 +32,9 @@ def test_the_api_imports_a_file_and_answers_201_with_the_count(client_of, privac
 
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["count"] == 2 and data["file_name"] == "leak.csv" and len(data["sha256"]) == 64
+    assert data["count"] == 2
+    assert data["file_name"] == "leak.csv"
+    assert len(data["sha256"]) == 64
     assert data["imported_by"]["id"] == privacy_officer.pk
 
 
@@ -148,7 +150,9 @@ def test_a_handler_imports_previews_and_sends_from_the_pages(
 
     preview = client.post(f"{base}/notify/", {"subject": "About {reference}", "body": "Dear {name}", "preview": "1"})
     page = preview.content.decode()
-    assert 'id="preview"' in page and "Dear Ann Archer" in page and f"About {incident.reference}" in page
+    assert 'id="preview"' in page
+    assert "Dear Ann Archer" in page
+    assert f"About {incident.reference}" in page
     assert mail.outbox == []
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -160,9 +164,7 @@ def test_a_handler_imports_previews_and_sends_from_the_pages(
     assert "<dt>Sent</dt><dd>2</dd>" in detail
 
 
-def test_the_page_lists_failed_subjects_and_a_reporter_sees_counts_only(
-    web_of, employee, privacy_officer, incident
-):
+def test_the_page_lists_failed_subjects_and_a_reporter_sees_counts_only(web_of, employee, privacy_officer, incident):
     import_subjects(privacy_officer, incident, 3)
     AffectedSubject.objects.filter(email="person1@example.com").update(
         status="failed", last_error="550 mailbox unavailable", notification=None
@@ -173,14 +175,18 @@ def test_the_page_lists_failed_subjects_and_a_reporter_sees_counts_only(
     AffectedSubject.objects.filter(email="person1@example.com").update(status="failed", last_error="550 unavailable")
 
     page = web_of(privacy_officer).get(f"/incidents/{incident.pk}/subjects/?status=failed").content.decode()
-    assert "person1@example.com" in page and "550 unavailable" in page
+    assert "person1@example.com" in page
+    assert "550 unavailable" in page
     assert "person0@example.com" not in page
 
     reporter = web_of(employee).get(f"/incidents/{incident.pk}/subjects/")
     assert reporter.status_code == 200
     assert "person1@example.com" not in reporter.content.decode()
     assert "<dt>Failed</dt>" in reporter.content.decode()
-    assert web_of(employee).post(f"/incidents/{incident.pk}/subjects/notify/", {"subject": "s", "body": "b"}).status_code == 403
+    assert (
+        web_of(employee).post(f"/incidents/{incident.pk}/subjects/notify/", {"subject": "s", "body": "b"}).status_code
+        == 403
+    )
 
 
 def test_someone_else_s_incident_is_404_on_every_subject_page(web_of, employee, outsider):
@@ -242,9 +248,13 @@ def test_staff_search_subjects_in_the_admin_and_change_nothing(web_of, privacy_o
     subject = AffectedSubject.objects.get(email="person1@example.com")
 
     listing = client.get("/admin/incidents/affectedsubject/?q=person1").content.decode()
-    assert "person1@example.com" in listing and "person2@example.com" not in listing
+    assert "person1@example.com" in listing
+    assert "person2@example.com" not in listing
     assert client.get(f"/admin/incidents/affectedsubject/{subject.pk}/change/").status_code == 200
-    assert client.post(f"/admin/incidents/affectedsubject/{subject.pk}/change/", {"email": "x@example.com"}).status_code == 403
+    assert (
+        client.post(f"/admin/incidents/affectedsubject/{subject.pk}/change/", {"email": "x@example.com"}).status_code
+        == 403
+    )
     assert client.post(f"/admin/incidents/affectedsubject/{subject.pk}/delete/").status_code == 403
     assert client.get("/admin/incidents/subjectimport/").status_code == 200
     assert client.get("/admin/incidents/subjectnotification/").status_code == 200

@@ -84,7 +84,8 @@ def test_every_subject_gets_the_templated_message_once(
     notification = _notify(privacy_officer, incident, django_capture_on_commit_callbacks)
 
     assert notification.queued == 450
-    assert len(mail.outbox) == 450 and max(_sent_to().values()) == 1
+    assert len(mail.outbox) == 450
+    assert max(_sent_to().values()) == 1
     first = next(m for m in mail.outbox if m.to == ["person0@example.com"])
     assert first.subject == f"About {incident.reference}"
     assert first.body == (
@@ -121,14 +122,13 @@ def test_notifying_again_reaches_only_the_subjects_imported_since(
     second = _notify(privacy_officer, incident, django_capture_on_commit_callbacks)
 
     assert second.queued == 2
-    assert len(mail.outbox) == 5 and max(_sent_to().values()) == 1
+    assert len(mail.outbox) == 5
+    assert max(_sent_to().values()) == 1
     with pytest.raises(Conflict):
         _notify(privacy_officer, incident, django_capture_on_commit_callbacks)
 
 
-def test_a_worker_dying_between_claim_and_send_leaves_rows_retried_only_after_the_timeout(
-    privacy_officer, incident
-):
+def test_a_worker_dying_between_claim_and_send_leaves_rows_retried_only_after_the_timeout(privacy_officer, incident):
     import_subjects(privacy_officer, incident, 4)
     notification = subjects_notify(actor=privacy_officer, incident=incident, subject=SUBJECT, body=BODY)  # not sent
     # A worker claims a batch and dies before sending anything.
@@ -143,7 +143,8 @@ def test_a_worker_dying_between_claim_and_send_leaves_rows_retried_only_after_th
     with time_machine.travel(timezone.now() + sending.SENDING_TIMEOUT + timedelta(seconds=1)):
         sending.subjects_resume()
 
-    assert len(mail.outbox) == 4 and max(_sent_to().values()) == 1
+    assert len(mail.outbox) == 4
+    assert max(_sent_to().values()) == 1
     assert _statuses() == {"sent": 4}
     assert AuditEvent.objects.filter(action="incidents.subjects.claims_freed").get().details == {"count": 4}
 
@@ -181,7 +182,8 @@ def test_two_workers_never_claim_the_same_rows(privacy_officer, incident):
     first_token, first = sending._claim(notification, now)
     second_token, second = sending._claim(notification, now)
 
-    assert len(first) == 3 and second == []
+    assert len(first) == 3
+    assert second == []
     # A worker whose claim was taken back writes nothing: its token no longer matches.
     AffectedSubject.objects.update(claim_token=second_token)
     assert sending._send_batch(notification, first_token, first).sent == 0
@@ -221,7 +223,8 @@ def test_a_refused_recipient_is_retried_with_backoff_then_marked_failed(
     notification.refresh_from_db()
     assert notification.finished_at is not None
     finished = incident.timeline.get(action="incidents.subjects.notification_finished")
-    assert finished.details["failed"] == 1 and finished.details["sent"] == 2
+    assert finished.details["failed"] == 1
+    assert finished.details["sent"] == 2
 
 
 def test_a_mail_server_that_is_down_puts_the_batch_back_and_it_goes_out_later(
@@ -242,7 +245,8 @@ def test_a_mail_server_that_is_down_puts_the_batch_back_and_it_goes_out_later(
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
         sending.subjects_resume()
 
-    assert _statuses() == {"sent": 3} and len(mail.outbox) == 3
+    assert _statuses() == {"sent": 3}
+    assert len(mail.outbox) == 3
 
 
 def test_the_backoff_doubles_and_is_capped():
