@@ -281,3 +281,16 @@ def test_a_reporter_may_not_notify_and_unknown_placeholders_are_refused(employee
 def test_nothing_to_notify_is_a_conflict(privacy_officer, incident):
     with pytest.raises(Conflict):
         subjects_notify(actor=privacy_officer, incident=incident, subject=SUBJECT, body=BODY)
+
+
+def test_the_demo_imports_and_notifies_1000_customers_once(
+    privacy_officer, incident, django_capture_on_commit_callbacks
+):
+    from incidents.subjects.demo import seed_subjects
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert seed_subjects(incident=incident, officer=privacy_officer) == 1000
+    assert seed_subjects(incident=incident, officer=privacy_officer) == 0
+
+    assert len(mail.outbox) == 1000
+    assert _statuses() == {"sent": 1000}
