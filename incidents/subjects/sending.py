@@ -2,27 +2,31 @@
 
 Each row goes pending → sending → sent (or back to pending, or failed):
 
-1. **Claim** a batch: one conditional UPDATE (``status = pending`` and due, rows
-   locked with SKIP LOCKED on PostgreSQL) sets ``sending``, a fresh claim token and
-   the time, and counts the attempt; it commits before any mail goes out.
-2. **Mark sent, then send**, row by row: ``UPDATE … SET status = sent WHERE
-   claim_token = <ours> AND status = sending`` commits *before* the message is
-   handed to the mail server. If it changes no row, another worker owns the row
-   now and this one sends nothing.
+1. **Claim** a batch of 200: one conditional UPDATE (``status = pending`` and due,
+   rows locked with SKIP LOCKED on PostgreSQL) sets ``sending``, a fresh claim
+   token and the time, and counts the attempt; it commits before any mail goes out.
+2. **Mark sent, then send**, 50 rows at a time: ``UPDATE … SET status = sent WHERE
+   claim_token = <ours> AND status = sending`` commits *before* those messages are
+   handed to the mail server (a row another worker owns now is not ours to send).
+   Once they are handed over, one more UPDATE **confirms** them (clears the token).
 3. A **mail error** (``SMTPException``, ``OSError``) puts the row back to pending
    with an exponential backoff, or to failed after ``SUBJECT_MAIL_MAX_ATTEMPTS``.
 
 Why "sent" is written before sending: a worker can die at any point. A row it
 claimed but never marked is still ``sending`` and was never handed to the mail
 server, so the sweep (:func:`subjects_resume`) safely gives it back to pending once
-its claim is older than ``SENDING_TIMEOUT``; a retried or duplicated task only
-ever claims pending rows. The one window left is between the commit of "sent" and
-the mail server accepting the message (one SMTP transaction): a death there
-loses that one mail, and the row says "sent" — the price of never mailing anyone
-twice, which the law (and the subject) would notice more. Writing "sent" after
-sending would instead mail that person twice when the worker dies after the
-server accepted. The Message-ID is fixed per recipient, so even a manual resend
-can be recognised by the receiving side.
+its claim is older than ``SENDING_TIMEOUT``; a retried or redelivered task only
+ever claims pending rows. Rows marked sent but never confirmed may or may not
+have gone out (the worker died while handing over their group): the sweep marks
+them failed, saying so, and never retries them: a person missed is listed for a
+handler to check, while a person mailed twice cannot be undone. Writing "sent"
+after sending would instead mail everyone twice whose message the server had
+accepted when the worker died. The Message-ID is fixed per recipient, so even a
+manual resend can be recognised by the receiving side.
+
+Why groups of 50 and not one row at a time: each mark is a committed, fsynced
+write (milliseconds on a busy disk); per row it would cost more than the mail.
+A worker's death leaves at most one group undecided.
 """
 
 from __future__ import annotations
@@ -45,10 +49,15 @@ from incidents.subjects.models import MAX_ERROR, AffectedSubject, SubjectNotific
 from portal import audit
 
 BATCH = 200
+GROUP = 50  # rows marked sent in one commit before they are handed over
 SENDING_TIMEOUT = timedelta(minutes=15)  # far longer than one batch takes
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=2)
 MAIL_ERRORS = (SMTPException, OSError)
+UNKNOWN = (
+    "The worker stopped while handing this message to the mail server: it may or may not have been sent. "
+    "Not retried, so that nobody is mailed twice; check with the mail server's log."
+)
 Status = AffectedSubject.Status
 
 
@@ -111,6 +120,32 @@ def _release(rows: list[AffectedSubject], token: uuid.UUID, exc: Exception, now:
     return out
 
 
+def _send_group(notification, token: uuid.UUID, rows: list[AffectedSubject], connection) -> Outcome:
+    incident, out = notification.incident, Outcome()
+    with transaction.atomic():
+        mine = set(
+            AffectedSubject.objects.select_for_update()
+            .filter(pk__in=[r.pk for r in rows], claim_token=token, status=Status.SENDING)
+            .values_list("pk", flat=True)
+        )
+        AffectedSubject.objects.filter(pk__in=mine).update(status=Status.SENT, sent_at=timezone.now(), last_error="")
+    handed = []
+    for row in rows:
+        if row.pk not in mine:
+            continue  # taken back by the sweep and claimed by another worker: not ours to send
+        email = message.build(
+            notification=notification, subject=row, reference=incident.reference, exercise=incident.is_exercise
+        )
+        try:
+            connection.send_messages([email])
+        except MAIL_ERRORS as exc:
+            out.add(_release([row], token, exc, timezone.now(), was=Status.SENT))
+        else:
+            handed.append(row.pk)
+    out.sent += AffectedSubject.objects.filter(pk__in=handed, claim_token=token).update(claim_token=None)
+    return out
+
+
 def _send_batch(notification: SubjectNotification, token: uuid.UUID, rows: list[AffectedSubject]) -> Outcome:
     incident = notification.incident
     out = Outcome()
@@ -120,19 +155,8 @@ def _send_batch(notification: SubjectNotification, token: uuid.UUID, rows: list[
     except MAIL_ERRORS as exc:
         return _release(rows, token, exc, timezone.now(), was=Status.SENDING)
     try:
-        for row in rows:
-            mine = AffectedSubject.objects.filter(pk=row.pk, claim_token=token, status=Status.SENDING)
-            if not mine.update(status=Status.SENT, sent_at=timezone.now(), last_error=""):
-                continue  # taken back by the sweep and claimed by another worker: not ours to send
-            email = message.build(
-                notification=notification, subject=row, reference=incident.reference, exercise=incident.is_exercise
-            )
-            try:
-                connection.send_messages([email])
-            except MAIL_ERRORS as exc:
-                out.add(_release([row], token, exc, timezone.now(), was=Status.SENT))
-            else:
-                out.sent += 1
+        for start in range(0, len(rows), GROUP):
+            out.add(_send_group(notification, token, rows[start : start + GROUP], connection))
     finally:
         with contextlib.suppress(*MAIL_ERRORS):
             connection.close()  # the messages were accepted; a failed QUIT changes nothing
@@ -192,16 +216,26 @@ def notification_send(*, notification_id: int) -> Outcome:
 
 
 def subjects_resume(now: datetime | None = None) -> int:
-    """The sweep: free claims older than ``SENDING_TIMEOUT`` (never handed to the mail server, see above)
-    and start a send for every notification with recipients due. Returns how many notifications it started."""
+    """The sweep: free claims older than ``SENDING_TIMEOUT`` (never handed to the mail server, see above),
+    fail the rows a dead worker left undecided, and start a send for every notification with recipients
+    due. Returns how many notifications it started."""
     from incidents.subjects.tasks import send_subject_notification_task
 
     now = now or timezone.now()
     stuck = AffectedSubject.objects.filter(status=Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT)
+    unconfirmed = AffectedSubject.objects.filter(
+        status=Status.SENT, claim_token__isnull=False, claimed_at__lt=now - SENDING_TIMEOUT
+    )
     with transaction.atomic():
         freed = stuck.update(status=Status.PENDING, claim_token=None, next_attempt_at=now)
-        if freed:
-            audit.record(actor=None, action="incidents.subjects.claims_freed", target=None, details={"count": freed})
+        unknown = unconfirmed.update(status=Status.FAILED, claim_token=None, last_error=UNKNOWN)
+        if freed or unknown:
+            audit.record(
+                actor=None,
+                action="incidents.subjects.claims_freed",
+                target=None,
+                details={"count": freed, "unknown": unknown},
+            )
     due = (
         AffectedSubject.objects.filter(status=Status.PENDING, notification__isnull=False, next_attempt_at__lte=now)
         .values_list("notification_id", flat=True)

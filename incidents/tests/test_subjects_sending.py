@@ -146,10 +146,11 @@ def test_a_worker_dying_between_claim_and_send_leaves_rows_retried_only_after_th
     assert len(mail.outbox) == 4
     assert max(_sent_to().values()) == 1
     assert _statuses() == {"sent": 4}
-    assert AuditEvent.objects.filter(action="incidents.subjects.claims_freed").get().details == {"count": 4}
+    assert AuditEvent.objects.get(action="incidents.subjects.claims_freed").details == {"count": 4, "unknown": 0}
 
 
-def test_a_worker_dying_while_sending_never_mails_anyone_twice(privacy_officer, incident, flaky):
+def test_a_worker_dying_while_sending_never_mails_anyone_twice(privacy_officer, incident, flaky, monkeypatch):
+    monkeypatch.setattr(sending, "GROUP", 2)  # rows marked sent per commit
     import_subjects(privacy_officer, incident, 4)
     notification = subjects_notify(actor=privacy_officer, incident=incident, subject=SUBJECT, body=BODY)
     flaky.die_on = {"person1@example.com"}
@@ -157,8 +158,8 @@ def test_a_worker_dying_while_sending_never_mails_anyone_twice(privacy_officer, 
     with pytest.raises(WorkerDied):
         send_subject_notification_task.apply(kwargs={"notification_id": notification.pk})
 
-    # person0 went out; person1 was marked sent just before the hand-off (the documented window);
-    # person2 and person3 are still claimed by the dead worker.
+    # person0 went out; person1's group was marked sent just before the hand-off and never confirmed;
+    # person2 and person3 are still claimed by the dead worker, never handed over.
     statuses = dict(AffectedSubject.objects.values_list("email", "status"))
     assert statuses == {
         "person0@example.com": "sent",
@@ -168,10 +169,16 @@ def test_a_worker_dying_while_sending_never_mails_anyone_twice(privacy_officer, 
     }
     flaky.die_on = set()
     send_subject_notification_task.apply(kwargs={"notification_id": notification.pk})  # the redelivery
+    assert len(mail.outbox) == 1
     with time_machine.travel(timezone.now() + sending.SENDING_TIMEOUT + timedelta(seconds=1)):
         sending.subjects_resume()
 
     assert _sent_to() == {"person0@example.com": 1, "person2@example.com": 1, "person3@example.com": 1}
+    # The group the worker died in is listed as failed, saying delivery is unknown: a person to check, not to re-mail.
+    undecided = AffectedSubject.objects.filter(status="failed").order_by("email")
+    assert [s.email for s in undecided] == ["person0@example.com", "person1@example.com"]
+    assert all("may or may not have been sent" in s.last_error for s in undecided)
+    assert AuditEvent.objects.get(action="incidents.subjects.claims_freed").details == {"count": 2, "unknown": 2}
 
 
 def test_two_workers_never_claim_the_same_rows(privacy_officer, incident):
