@@ -55,10 +55,9 @@ def _insert(source: SubjectImport, rows) -> int:
         columns = ("incident_id", "source_id", "email", "name", "language", "status", "attempts", "last_error")
         table = connection.ops.quote_name(AffectedSubject._meta.db_table)
         count = 0
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        # The raw psycopg cursor, wrapped so that a refused row is Django's IntegrityError (a 409) as everywhere.
+        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row((source.incident_id, source.pk, row.email, row.name, row.language, "pending", 0, ""))
                 count += 1

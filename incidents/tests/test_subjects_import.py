@@ -244,3 +244,29 @@ def test_memory_stays_bounded_while_the_file_grows(privacy_officer, incident, tm
     # Per address an int in a set (about 75 MB per million with the set's slots), not the 220-byte row.
     assert large - small < 18_000 * 200
     assert large < size
+
+
+def test_an_address_imported_by_someone_else_meanwhile_is_a_conflict_and_imports_nothing(
+    privacy_officer, incident, monkeypatch
+):
+    from incidents.subjects import services
+
+    real = csvfile.validate
+
+    def validate_then_someone_else_imports(upload, *, existing=()):
+        report = real(upload, existing=existing)
+        # Another request's import commits person1@example.com between the two passes.
+        other = SubjectImport.objects.create(
+            incident=incident, imported_by=privacy_officer, file_name="other.csv", size=1, sha256="0"
+        )
+        AffectedSubject.objects.create(incident=incident, source=other, email="person1@example.com")
+        return report
+
+    monkeypatch.setattr(services.csvfile, "validate", validate_then_someone_else_imports)
+    content = subjects_csv([("person0@example.com", "P0", "en"), ("person1@example.com", "P1", "en")])
+
+    with pytest.raises(Conflict):
+        _import(privacy_officer, incident, content)
+
+    assert list(AffectedSubject.objects.values_list("email", flat=True)) == ["person1@example.com"]
+    assert SubjectImport.objects.count() == 1
