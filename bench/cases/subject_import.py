@@ -73,7 +73,8 @@ def run(ctx: Context) -> list[Figure]:
         with connection.cursor() as cursor:
             for column, value in zip(DEFAULTED, (incident.pk, placeholder.pk, "pending", 0, ""), strict=True):
                 cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN {column} SET DEFAULT %s", [value])
-            copy_sql = f"COPY {TABLE} (email, name, language) FROM STDIN (FORMAT csv, HEADER, FORCE_NOT_NULL (name, language))"
+            options = "FORMAT csv, HEADER, FORCE_NOT_NULL (name, language)"  # an empty field is "", as the import
+            copy_sql = f"COPY {TABLE} (email, name, language) FROM STDIN ({options})"
             with path.open("rb") as handle, cursor.cursor.copy(copy_sql) as copy:
                 while chunk := handle.read(1 << 16):
                     copy.write(chunk)

@@ -87,6 +87,15 @@ class AffectedSubject(models.Model):
         indexes = [
             models.Index(fields=["incident", "status"], name="incidents_subject_status"),
             models.Index(fields=["notification", "status", "next_attempt_at"], name="incidents_subject_due"),
+            # The sweep's two questions, on the few rows they concern.
+            models.Index(
+                fields=["claimed_at"], condition=models.Q(claim_token__isnull=False), name="incidents_subject_claimed"
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending", notification__isnull=False),
+                name="incidents_subject_retry",
+            ),
         ]
 
     def __str__(self) -> str:

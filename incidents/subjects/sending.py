@@ -85,14 +85,16 @@ def _claim(notification: SubjectNotification, now: datetime) -> tuple[uuid.UUID,
     token = uuid.uuid4()
     due = AffectedSubject.objects.filter(notification=notification, status=Status.PENDING, next_attempt_at__lte=now)
     with transaction.atomic():
-        ids = list(due.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:BATCH])
+        # No ORDER BY: the (notification, status, next_attempt_at) index hands out the next 200 at once,
+        # where ordering by id would walk past every row already sent, batch after batch.
+        ids = list(due.select_for_update(skip_locked=True).order_by().values_list("pk", flat=True)[:BATCH])
         if not ids:
             return token, []
         # Conditional: on SQLite (no SKIP LOCKED) the status test is what keeps two workers apart.
         due.filter(pk__in=ids).update(
             status=Status.SENDING, claim_token=token, claimed_at=now, attempts=F("attempts") + 1
         )
-    rows = AffectedSubject.objects.filter(claim_token=token, status=Status.SENDING).only(
+    rows = AffectedSubject.objects.filter(pk__in=ids, claim_token=token, status=Status.SENDING).only(
         "pk", "email", "name", "language", "attempts"
     )
     return token, list(rows.order_by("pk"))
@@ -147,7 +149,6 @@ def _send_group(notification, token: uuid.UUID, rows: list[AffectedSubject], con
 
 
 def _send_batch(notification: SubjectNotification, token: uuid.UUID, rows: list[AffectedSubject]) -> Outcome:
-    incident = notification.incident
     out = Outcome()
     connection = mail.get_connection()
     try:
@@ -222,10 +223,9 @@ def subjects_resume(now: datetime | None = None) -> int:
     from incidents.subjects.tasks import send_subject_notification_task
 
     now = now or timezone.now()
-    stuck = AffectedSubject.objects.filter(status=Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT)
-    unconfirmed = AffectedSubject.objects.filter(
-        status=Status.SENT, claim_token__isnull=False, claimed_at__lt=now - SENDING_TIMEOUT
-    )
+    in_flight = AffectedSubject.objects.filter(claim_token__isnull=False)  # a small partial index
+    stuck = in_flight.filter(status=Status.SENDING, claimed_at__lt=now - SENDING_TIMEOUT)
+    unconfirmed = in_flight.filter(status=Status.SENT, claimed_at__lt=now - SENDING_TIMEOUT)
     with transaction.atomic():
         freed = stuck.update(status=Status.PENDING, claim_token=None, next_attempt_at=now)
         unknown = unconfirmed.update(status=Status.FAILED, claim_token=None, last_error=UNKNOWN)
@@ -236,8 +236,11 @@ def subjects_resume(now: datetime | None = None) -> int:
                 target=None,
                 details={"count": freed, "unknown": unknown},
             )
+    # A notification a worker is sending right now (a recent claim) is left to it: no second task piles up.
+    busy = in_flight.filter(claimed_at__gte=now - SENDING_TIMEOUT).values("notification_id")
     due = (
         AffectedSubject.objects.filter(status=Status.PENDING, notification__isnull=False, next_attempt_at__lte=now)
+        .exclude(notification_id__in=busy)
         .values_list("notification_id", flat=True)
         .distinct()
     )
