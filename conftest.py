@@ -77,3 +77,5 @@ def web_of():
 def _audit_checkpoints_in_tmp(settings, tmp_path):
     # Each test its own checkpoint file: never the developer's var/audit/, never another xdist worker's.
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    # Uploads (incident evidence, DSAR packages) too: each test its own private storage.
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"

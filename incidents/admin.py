@@ -6,8 +6,21 @@ Incidents change through the services (the incident pages and the API), never he
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from incidents.models import Filing, Incident, InvolvedUser, Obligation, Regime, TimelineEntry
+from incidents.models import (
+    EvidenceFile,
+    Filing,
+    Incident,
+    InvolvedUser,
+    Obligation,
+    Referral,
+    Regime,
+    RegulatorDraft,
+    Task,
+    TimelineEntry,
+)
 from portal import audit
 from portal.admin import ReadOnlyAdmin
 
@@ -73,3 +86,43 @@ class InvolvedUserAdmin(ReadOnlyAdmin):
 class TimelineEntryAdmin(ReadOnlyAdmin):
     list_display = ["incident", "at", "actor", "text"]
     list_select_related = ["incident", "actor"]
+
+
+# Casework: changed on the incident's page through the services (audited, on the timeline); read here.
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "title", "assignee", "due_at", "done_at", "done_by"]
+    list_select_related = ["incident", "assignee", "done_by"]
+    list_filter = ["done_at"]
+    search_fields = ["title", "incident__reference"]
+
+
+@admin.register(EvidenceFile)
+class EvidenceFileAdmin(ReadOnlyAdmin):
+    """The file itself only through the audited download, never a storage path."""
+
+    list_display = ["incident", "name", "size", "sha256", "uploaded_by", "uploaded_at", "download"]
+    list_select_related = ["incident", "uploaded_by"]
+    search_fields = ["name", "sha256", "incident__reference"]
+    fields = ["incident", "name", "content_type", "size", "sha256", "description", "uploaded_by", "uploaded_at"]
+    fields += ["download"]
+    readonly_fields = fields
+
+    @admin.display(description="File")
+    def download(self, obj):
+        return format_html('<a href="{}">download (audited)</a>', reverse("incidents:evidence-download", args=[obj.pk]))
+
+
+@admin.register(RegulatorDraft)
+class RegulatorDraftAdmin(ReadOnlyAdmin):
+    list_display = ["obligation", "updated_by", "updated_at"]
+    list_select_related = ["obligation__incident", "obligation__regime", "updated_by"]
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "agency", "reference", "referred_on", "recorded_by"]
+    list_select_related = ["incident", "recorded_by"]
+    search_fields = ["agency", "reference", "incident__reference"]

@@ -103,3 +103,75 @@ class FilingForm(_Form):
     reference = forms.CharField(max_length=200, required=False)
     delay_reason = forms.CharField(label="Reason for the delay (if late)", max_length=MAX_REASON, required=False)
     regime = forms.CharField(max_length=30, required=False, help_text="gdpr or uk-gdpr, when both apply")
+
+
+# --- Casework: tasks, evidence, the regulator draft, referrals, the exposure window -----------
+
+
+class TaskForm(_Form):
+    prefix_id = "task"
+    title = forms.CharField(max_length=MAX_TITLE)
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True))
+    due_at = _when("Due (local time)", required=False)
+
+    def __init__(self, *args, assignees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if assignees is not None:  # the page offers who may work the incident; the service checks it
+            self.fields["assignee"].choices = [("", "—"), *((u.pk, str(u)) for u in assignees)]
+
+
+class EvidenceForm(_Form):
+    prefix_id = "evidence"
+    file = forms.FileField(
+        help_text="PDF, PNG, JPEG, TXT, CSV, EML or ZIP; the type is checked from the content, not only the name."
+    )
+    description = forms.CharField(max_length=MAX_REASON, required=False)
+
+
+class ReferralForm(_Form):
+    prefix_id = "referral"
+    agency = forms.CharField(max_length=200)
+    reference = forms.CharField(max_length=200, required=False)
+    referred_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(max_length=MAX_REASON, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DraftForm(_Form):
+    prefix_id = "draft"
+    nature = forms.CharField(label="Nature of the breach", max_length=MAX_TEXT, widget=forms.Textarea({"rows": 6}))
+    subject_categories = forms.CharField(
+        label="Categories of data subjects", max_length=MAX_REASON, required=False, help_text="e.g. customers, staff"
+    )
+    subject_count = forms.IntegerField(label="Approximate number of data subjects", min_value=0, required=False)
+    record_categories = forms.CharField(
+        label="Categories of personal data records", max_length=MAX_REASON, required=False
+    )
+    record_count = forms.IntegerField(label="Approximate number of records", min_value=0, required=False)
+    contact_point = forms.CharField(label="Contact point (DPO)", max_length=MAX_REASON)
+    consequences = forms.CharField(label="Likely consequences", max_length=MAX_TEXT, widget=forms.Textarea({"rows": 4}))
+    measures_taken = forms.CharField(
+        label="Measures taken", max_length=MAX_TEXT, required=False, widget=forms.Textarea({"rows": 4})
+    )
+    measures_proposed = forms.CharField(
+        label="Measures proposed", max_length=MAX_TEXT, required=False, widget=forms.Textarea({"rows": 4})
+    )
+
+
+class SubmitDraftForm(_Form):
+    prefix_id = "submit"
+    authority = forms.CharField(max_length=200)
+    submitted_at = _when("Submitted at (local time)")
+    reference = forms.CharField(max_length=200, required=False)
+    delay_reason = forms.CharField(label="Reason for the delay (if late)", max_length=MAX_REASON, required=False)
+
+
+class ExposureForm(_Form):
+    prefix_id = "exposure"
+    start = _when("From (local time)", required=False)
+    end = _when("Until (local time)", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "The end must come after the start.")
+        return data

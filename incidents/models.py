@@ -255,6 +255,86 @@ class TimelineEntry(models.Model):
         raise PermissionError("Timeline entries are append-only.")
 
 
+class Task(models.Model):
+    """A piece of work on an incident, for a handler or a privacy officer; done and reopened by the services."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=MAX_TITLE)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["done_at", "due_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference}: {self.title}"
+
+
+class EvidenceFile(models.Model):
+    """An uploaded file kept on the private storage under a random name; its hash proves it unchanged."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
+    name = models.CharField(max_length=200, help_text="The file name as uploaded (shown, never used as a path).")
+    stored_name = models.CharField(max_length=64, unique=True, editable=False)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    description = models.TextField(max_length=MAX_REASON, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name_plural = "evidence files"
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference}: {self.name}"
+
+
+class RegulatorDraft(models.Model):
+    """The notification to one regulator (one obligation), as edited before it is submitted (Art. 33(3))."""
+
+    obligation = models.OneToOneField(Obligation, on_delete=models.CASCADE, related_name="draft")
+    nature = models.TextField(max_length=MAX_TEXT, help_text="Nature of the breach.")
+    subject_categories = models.TextField(max_length=MAX_REASON, blank=True)
+    subject_count = models.PositiveIntegerField(null=True, blank=True, help_text="Approximate number of subjects.")
+    record_categories = models.TextField(max_length=MAX_REASON, blank=True)
+    record_count = models.PositiveBigIntegerField(null=True, blank=True, help_text="Approximate number of records.")
+    contact_point = models.TextField(max_length=MAX_REASON, help_text="The DPO or other contact point.")
+    consequences = models.TextField(max_length=MAX_TEXT, help_text="Likely consequences.")
+    measures_taken = models.TextField(max_length=MAX_TEXT, blank=True)
+    measures_proposed = models.TextField(max_length=MAX_TEXT, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Draft for {self.obligation}"
+
+
+class Referral(models.Model):
+    """A referral of the incident to law enforcement."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="referrals")
+    agency = models.CharField(max_length=200)
+    reference = models.CharField(max_length=200, blank=True)
+    referred_on = models.DateField()
+    note = models.TextField(max_length=MAX_REASON, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["referred_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference}: {self.agency} {self.reference}".strip()
+
+
 # Named for the API schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 IncidentKind, IncidentStatus, FilingKind = Incident.Kind, Incident.Status, Filing.Kind
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents import views
+from incidents import views_casework as casework
 
 app_name = "incidents"
 
@@ -15,6 +16,28 @@ urlpatterns = [
     path("<int:pk>/revoke-access/", views.RevokeAccessView.as_view(), name="incident-revoke-access"),
     path("<int:pk>/handlers/", views.HandlerView.as_view(), name="incident-handler"),
     path("<int:pk>/regulator-notifications/", views.FilingView.as_view(), name="incident-filing"),
+    # Casework: tasks, evidence, the regulator draft, referrals, exposure, the breach register.
+    path("register/", casework.RegisterView.as_view(), name="register"),
+    path("register.csv", casework.RegisterCsvView.as_view(), name="register-csv"),
+    path("<int:pk>/tasks/", casework.TaskCreateView.as_view(), name="task-create"),
+    path("tasks/<int:pk>/complete/", casework.TaskCompleteView.as_view(), name="task-complete"),
+    path("tasks/<int:pk>/reopen/", casework.TaskReopenView.as_view(), name="task-reopen"),
+    path("<int:pk>/evidence/", casework.EvidenceUploadView.as_view(), name="evidence-upload"),
+    path("evidence/<int:pk>/", casework.EvidenceDownloadView.as_view(), name="evidence-download"),
+    path("<int:pk>/referrals/", casework.ReferralView.as_view(), name="referral"),
+    path("regulator-drafts/<int:pk>/", casework.DraftView.as_view(), name="regulator-draft"),
+    path(
+        "regulator-drafts/<int:pk>/print/",
+        casework.DraftPrintView.as_view(),
+        name="regulator-draft-print",
+    ),
+    path(
+        "regulator-drafts/<int:pk>/submit/",
+        casework.DraftSubmitView.as_view(),
+        name="regulator-draft-submit",
+    ),
+    path("<int:pk>/exposure/", casework.ExposureView.as_view(), name="exposure"),
+    path("<int:pk>/exposure.csv", casework.ExposureCsvView.as_view(), name="exposure-csv"),
 ]
 
 # Subject notification (incidents/subjects/).

@@ -5,34 +5,42 @@ Each action is a POST that calls one service; a refusal is a message on the inci
 
 from __future__ import annotations
 
+from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
 from incidents import forms, selectors, services
-from incidents.models import Incident
 from portal import permissions
 from portal.errors import DomainError
-from portal.web import PortalViewMixin, apply_to_form
+from portal.lists import FilteredListView
+from portal.models import PRIVACY_OFFICERS
+from portal.web import PortalViewMixin, apply_to_form, on_site
 
 
-class IncidentListView(PortalViewMixin, ListView):
+class IncidentListView(FilteredListView):
     template_name = "incidents/incident_list.html"
     context_object_name = "incidents"
-    paginate_by = 50
+    filterset_class = selectors.IncidentFilter
 
-    def get_queryset(self):
-        status = self.request.GET.get("status")
-        filters = {"status": [status]} if status in Incident.Status.values else {}
-        self.status = status if filters else ""
+    def select(self, filters):
         return selectors.incident_list(user=self.request.user, filters=filters)
 
+    def adjust_form(self, form):
+        given = self.request.GET.get("handler", "")
+        choices = [("", "Anyone"), ("me", "Me")] + ([(given, f"User #{given}")] if given not in ("", "me") else [])
+        form.fields["handler"].widget = django_forms.Select(choices=choices)
+
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context = super().get_context_data(query=query.urlencode(), **kwargs)
         for incident in context["object_list"]:
             incident.clock = selectors.next_clock(incident)
-        return {**context, "statuses": Incident.Status.choices, "status": self.status}
+        return {**context, "may_read_register": selectors.may_read_register(self.request.user)}
 
 
 class IncidentReportView(PortalViewMixin, TemplateView):
@@ -69,13 +77,21 @@ class IncidentDetailView(PortalViewMixin, TemplateView):
         for row in involved:
             row.grants = grants.get(row.user_id, [])
         may_work = permissions.has(user, services.CHANGE, incident)
+        handlers = selectors.incident_handlers(incident)
+        assignees = {u.pk: u for u in [*handlers, *permissions.role_members(PRIVACY_OFFICERS)]}.values()
         return {
             **super().get_context_data(**kwargs),
             "incident": incident,
             "obligations": obligations,
             "involved": involved,
             "timeline": list(incident.timeline.all()),
-            "handlers": selectors.incident_handlers(incident),
+            "handlers": handlers,
+            # Casework (tasks, evidence, referrals, drafts, exposure): those who work it and auditors.
+            "may_investigate": services.may_investigate(user, incident),
+            "tasks": list(incident.tasks.all()),
+            "evidence": list(incident.evidence.all()),
+            "referrals": list(incident.referrals.all()),
+            "evidence_limit_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
             "may_work": may_work,
             "may_assign": permissions.has(user, services.ASSIGN, incident),
             "may_revoke": may_work and permissions.has(user, "portal.offboard_user"),
@@ -86,6 +102,9 @@ class IncidentDetailView(PortalViewMixin, TemplateView):
                 "involved": forms.UserForm(),
                 "handler": forms.HandlerForm(),
                 "filing": forms.FilingForm(),
+                "task": forms.TaskForm(assignees=sorted(assignees, key=str)),
+                "evidence": forms.EvidenceForm(),
+                "referral": forms.ReferralForm(initial={"referred_on": timezone.localdate()}),
             },
         }
 
@@ -97,13 +116,15 @@ class IncidentActionView(PortalViewMixin, View):
     form_class: type
     done = "Done."
 
-    def post(self, request, pk):
+    def post(self, request, pk, **kwargs):
         incident = selectors.incident_get(user=request.user, pk=pk)
-        form = self.form_class(request.POST)
+        # Back where the action was offered (e.g. the exposure report), if that is a page of this site.
+        after = on_site(request, request.POST.get("next")) or incident.get_absolute_url()
+        form = self.get_form(incident)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")
-            return redirect(incident)
+            return redirect(after)
         try:
             self.perform(incident, form.cleaned_data)
         except DomainError as exc:
@@ -114,7 +135,10 @@ class IncidentActionView(PortalViewMixin, View):
                 messages.error(request, text)
         else:
             messages.success(request, self.done)
-        return redirect(incident)
+        return redirect(after)
+
+    def get_form(self, incident):
+        return self.form_class(self.request.POST)
 
     def perform(self, incident, data) -> None:
         raise NotImplementedError

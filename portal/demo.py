@@ -19,6 +19,10 @@ PEOPLE = {
     "petra": ("Petra", "Privacy", "privacy officer (incidents, DSARs)", [PRIVACY_OFFICERS], True),
     "hana": ("Hana", "Handler", "case handler (one incident, one DSAR)", [], False),
     "audrey": ("Audrey", "Auditor", "auditor (reads everything)", [AUDITORS], False),
+    "ian": ("Ian", "Insider", "employee (the leak story's insider; offboarded)", [], False),
+    "cara": ("Cara", "Camera-support", "employee (camera story: viewed video beyond need)", [], False),
+    "colin": ("Colin", "Camera-support", "employee (camera story: viewed video beyond need)", [], False),
+    "cody": ("Cody", "Camera-support", "employee (camera story: held video access)", [], False),
     "svc-datalake": ("Data", "Lake", "service account (asks the decision point)", [], False),
     "owner": ("Installation", "Owner", "superuser, for emergencies only", [], True),
 }

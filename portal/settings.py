@@ -229,6 +229,14 @@ MAX_UPLOAD_BYTES = setting("MAX_UPLOAD_BYTES", int, default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = setting("MAX_BODY_BYTES", int, default=1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- Incidents ------------------------------------------------------------
+# Largest evidence file an incident accepts (its own limit: evidence is often a mailbox export).
+EVIDENCE_MAX_BYTES = setting("EVIDENCE_MAX_BYTES", int, default=25 * 1024 * 1024)
+# The contact point a regulator notification names (Art. 33(3)(b)): the DPO, or whoever acts for them.
+DPO_CONTACT = setting("DPO_CONTACT", default="Data Protection Officer, dpo@example.com")
+# Detection and awareness further apart than this need a recorded reason (the clocks run from awareness).
+INCIDENT_AWARENESS_GAP_MINUTES = setting("INCIDENT_AWARENESS_GAP_MINUTES", int, default=60)
+
 # --- E-mail ---------------------------------------------------------------
 _email = setting(
     "EMAIL_URL",

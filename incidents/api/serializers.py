@@ -4,7 +4,18 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from incidents import selectors
-from incidents.models import MAX_REASON, MAX_TEXT, MAX_TITLE, Filing, Incident, InvolvedUser, Obligation, TimelineEntry
+from incidents.models import (
+    MAX_REASON,
+    MAX_TEXT,
+    MAX_TITLE,
+    Filing,
+    Incident,
+    InvolvedUser,
+    Obligation,
+    Referral,
+    Task,
+    TimelineEntry,
+)
 from portal.api.fields import StrictCharField, StrictIntegerField, StrictPrimaryKeyRelatedField
 from portal.api.serializers import UserRefSerializer
 from portal.models import DataAsset
@@ -184,3 +195,36 @@ class ExposureRowSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(read_only=True)
     expires_at = serializers.DateTimeField(read_only=True)
     last_used_at = serializers.DateTimeField(read_only=True)
+
+
+# --- Casework: tasks, referrals, evidence ---------------------------------------------
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    assignee = UserRefSerializer(read_only=True)
+    done_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = Task
+        fields = ["id", "title", "assignee", "due_at", "created_at", "done_at", "done_by"]
+
+
+class TaskInputSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=MAX_TITLE)
+    assignee = StrictPrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(), help_text="User id: a handler of the incident or a privacy officer."
+    )
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Referral
+        fields = ["id", "agency", "reference", "referred_on", "note", "recorded_at"]
+
+
+class ReferralInputSerializer(serializers.Serializer):
+    agency = StrictCharField(max_length=200)
+    reference = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    referred_on = serializers.DateField()
+    note = StrictCharField(max_length=MAX_REASON, required=False, allow_blank=True, default="")

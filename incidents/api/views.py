@@ -7,7 +7,7 @@ Incidents are looked up through the selector, so one the user may not see is
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -24,13 +24,19 @@ from incidents.api.serializers import (
     InvolvedUserInputSerializer,
     InvolvedUserSerializer,
     ReasonInputSerializer,
+    ReferralInputSerializer,
+    ReferralSerializer,
     RegulatorNotificationInputSerializer,
     RevokeAccessInputSerializer,
     RevokedSerializer,
     StatusInputSerializer,
+    TaskInputSerializer,
+    TaskSerializer,
 )
 from incidents.models import Incident
+from portal.api.lists import FilteredListViewSet
 from portal.api.serializers import ErrorSerializer
+from portal.errors import Forbidden
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input: `errors` names each field."),
@@ -53,13 +59,13 @@ def _valid(data, serializer_class) -> dict:
         responses={200: IncidentDetailSerializer, 404: ERRORS[404]},
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
     serializer_class = IncidentSerializer
-    filter_backends: list = []
+    filterset_class = selectors.IncidentFilter
     queryset = Incident.objects.none()  # for the schema; get_queryset is what runs
 
-    def get_queryset(self):
-        return selectors.incident_list(user=self.request.user)
+    def select(self, filters):
+        return selectors.incident_list(user=self.request.user, filters=filters)
 
     def get_object(self):
         return selectors.incident_get(user=self.request.user, pk=self.kwargs["pk"])
@@ -168,12 +174,37 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         summary="Exposure report: who held a grant on the affected assets during a window",
         parameters=[ExposureQuerySerializer],
-        responses={200: ExposureRowSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+        responses={200: ExposureRowSerializer(many=True), 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
     )
     @action(detail=True, methods=["get"])
     def exposure(self, request, pk=None):
         incident = self.get_object()
+        if not services.may_investigate(request.user, incident):
+            raise Forbidden("Only those working the incident (and auditors) see who held access.")
         window = _valid(request.query_params, ExposureQuerySerializer)
         rows = selectors.exposure(incident, start=window["start"], end=window["end"])
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ExposureRowSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Add a task for a handler or a privacy officer",
+        request=TaskInputSerializer,
+        responses={201: TaskSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def tasks(self, request, pk=None):
+        incident = self.get_object()
+        task = services.task_create(actor=request.user, incident=incident, **_valid(request.data, TaskInputSerializer))
+        return Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record a referral to law enforcement",
+        request=ReferralInputSerializer,
+        responses={201: ReferralSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def referrals(self, request, pk=None):
+        incident = self.get_object()
+        data = _valid(request.data, ReferralInputSerializer)
+        referral = services.referral_record(actor=request.user, incident=incident, **data)
+        return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)

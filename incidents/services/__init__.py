@@ -13,10 +13,13 @@ from incidents.services.assessment import (
     regulator_notification_record,
 )
 from incidents.services.common import ASSIGN, CHANGE, VIEW, timeline_add
+from incidents.services.draft import regulator_draft_save
+from incidents.services.evidence import evidence_open, evidence_upload, may_investigate
 from incidents.services.involved import involved_user_add, involved_user_revoke_access
+from incidents.services.referral import referral_record
 from incidents.services.report import (
-    AWARENESS_GAP,
     STATUS_ORDER,
+    awareness_gap,
     handlers,
     incident_assign_handler,
     incident_report,
@@ -24,14 +27,17 @@ from incidents.services.report import (
     next_reference,
     timeline_note,
 )
+from incidents.services.tasks import task_complete, task_create, task_reopen
 
 __all__ = [
     "ASSIGN",
-    "AWARENESS_GAP",
     "CHANGE",
     "STATUS_ORDER",
     "VIEW",
+    "awareness_gap",
     "derive_obligations",
+    "evidence_open",
+    "evidence_upload",
     "handlers",
     "incident_assess",
     "incident_assign_handler",
@@ -40,9 +46,15 @@ __all__ = [
     "incident_set_status",
     "involved_user_add",
     "involved_user_revoke_access",
+    "may_investigate",
     "next_reference",
     "obligation_exempt",
+    "referral_record",
+    "regulator_draft_save",
     "regulator_notification_record",
+    "task_complete",
+    "task_create",
+    "task_reopen",
     "timeline_add",
     "timeline_note",
 ]

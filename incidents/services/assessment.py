@@ -168,6 +168,9 @@ def regulator_notification_record(
     if submitted_at > now:
         raise ValidationError(fields={"submitted_at": "A submission cannot be in the future."})
     obligation = _regulator_obligation(incident, regime)
+    # The same submission twice (a double click, a resent form) is one filing, not a supplement.
+    if obligation.filings.filter(authority=authority, submitted_at=submitted_at, reference=reference).exists():
+        raise Conflict("This notification is already recorded.")
     first = obligation.done_at is None
     if first and obligation.exempt_at is not None:
         raise Conflict("An exemption was recorded for this obligation.")

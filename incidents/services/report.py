@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,8 +20,22 @@ from incidents.services.common import ASSIGN, CHANGE, VIEW, bounded_text, lock, 
 from portal import audit, notifications, permissions
 from portal.errors import Conflict, ValidationError
 
-# Detection and awareness further apart than this need a reason (the clocks run from awareness).
-AWARENESS_GAP = timedelta(hours=1)
+
+def awareness_gap() -> timedelta:
+    """Detection and awareness further apart than this need a reason (the clocks run from awareness).
+
+    Decided: a setting (``INCIDENT_AWARENESS_GAP_MINUTES``, 60 by default), not a constant, since
+    what counts as a gap worth explaining is the organisation's policy, not the law's.
+    """
+    return timedelta(minutes=settings.INCIDENT_AWARENESS_GAP_MINUTES)
+
+
+def _gap_text(gap: timedelta) -> str:
+    minutes = int(gap.total_seconds() // 60)
+    if minutes == 60:
+        return "an hour"
+    return f"{minutes // 60} hours" if minutes % 60 == 0 else f"{minutes} minutes"
+
 
 # Forward only, one step or more; closing is the end.
 STATUS_ORDER = [s.value for s in Incident.Status]
@@ -51,8 +66,10 @@ def _check_times(detected_at: datetime, aware_at: datetime, gap_reason: str, now
         errors["aware_at"] = "Awareness cannot be in the future."
     if aware_at < detected_at:
         errors["aware_at"] = "Awareness cannot come before detection."
-    elif aware_at - detected_at > AWARENESS_GAP and not gap_reason:
-        errors["awareness_gap_reason"] = "Say why awareness came more than an hour after detection."
+    elif aware_at - detected_at > awareness_gap() and not gap_reason:
+        errors["awareness_gap_reason"] = (
+            f"Say why awareness came more than {_gap_text(awareness_gap())} after detection."
+        )
     if errors:
         raise ValidationError(fields=errors)
 
@@ -106,7 +123,12 @@ def incident_report(
         key=f"incident-reported:{incident.pk}",
         to=list(officers),
         template="incidents/reported",
-        context={"incident_id": incident.pk, "reference": incident.reference, "title": incident.title},
+        context={
+            "incident_id": incident.pk,
+            "reference": incident.reference,
+            "title": incident.title,
+            "exercise": incident.is_exercise,
+        },
     )
     return incident
 
@@ -131,7 +153,12 @@ def incident_assign_handler(*, actor, incident: Incident, handler) -> Incident:
         key=f"incident-handler:{incident.pk}:{handler.pk}",
         to=[handler],
         template="incidents/handler_assigned",
-        context={"incident_id": incident.pk, "reference": incident.reference, "title": incident.title},
+        context={
+            "incident_id": incident.pk,
+            "reference": incident.reference,
+            "title": incident.title,
+            "exercise": incident.is_exercise,
+        },
     )
     return incident
 

@@ -8,6 +8,7 @@ revoking access also needs the right to offboard (privacy officers, access admin
 
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from incidents import services
@@ -32,7 +33,36 @@ def _no_risk_incident(target):
     return _incident(target, risk="none")
 
 
-KINDS = {"incident": _incident, "no_risk_incident": _no_risk_incident}
+def _task(target, *, done=False):
+    officer = target.world.user("privacy_officer")
+    task = services.task_create(
+        actor=officer, incident=_incident(target), title="Interview the insider", assignee=officer
+    )
+    return services.task_complete(actor=officer, task=task) if done else task
+
+
+def _done_task(target):
+    return _task(target, done=True)
+
+
+def _evidence(target):
+    officer = target.world.user("privacy_officer")
+    upload = SimpleUploadedFile("export-log.txt", b"2026-01-05 export of 1,000 rows\n", content_type="text/plain")
+    return services.evidence_upload(actor=officer, incident=_incident(target), upload=upload)
+
+
+def _regulator_obligation(target):
+    return _incident(target).obligations.get(recipient="regulator")
+
+
+KINDS = {
+    "incident": _incident,
+    "no_risk_incident": _no_risk_incident,
+    "incident_task": _task,
+    "incident_done_task": _done_task,
+    "incident_evidence": _evidence,
+    "regulator_obligation": _regulator_obligation,
+}
 
 LIST = answers(default=200, anonymous=401)
 REPORT = answers(default=201, anonymous=401)
@@ -121,6 +151,20 @@ ROWS = [
     Row("api-incident-no-notification", "POST", WORK, kind="no_risk_incident", body={"reason": "Encrypted at rest."}),
     Row("api-incident-handlers", "POST", ASSIGN, kind="incident", body=lambda w, o: {"handler": w.user("outsider").pk}),
     Row("api-incident-set-status", "POST", WORK, kind="incident", body={"status": "triage"}),
+    Row(
+        "api-incident-tasks",
+        "POST",
+        ADD,
+        kind="incident",
+        body=lambda w, o: {"title": "Interview the insider", "assignee": w.user("privacy_officer").pk},
+    ),
+    Row(
+        "api-incident-referrals",
+        "POST",
+        ADD,
+        kind="incident",
+        body=lambda w, o: {"agency": "Metropolitan Police", "referred_on": str(timezone.localdate())},
+    ),
 ]
 
 
@@ -168,6 +212,65 @@ ROWS += [
         body=lambda w, o: {"handler": w.user("outsider").pk},
     ),
     Row("incidents:incident-filing", "POST", web(ADD, done=201), kind="incident", body=_filing_form),
+]
+
+
+# --- Casework pages: what the investigation gathers is for those who work the incident and auditors ------
+
+# The breach register lists every breach: privacy officers and auditors (the roles that see all).
+REGISTER = answers(
+    anonymous=LOGIN,
+    employee=403,
+    reviewer=403,
+    other_reviewer=403,
+    access_admin=403,
+    privacy_officer=200,
+    auditor=200,
+    service=403,
+)
+
+
+def _draft(world, obj):
+    return {"nature": "Contact data of 1,000 customers disclosed.", "contact_point": "DPO", "consequences": "Phishing."}
+
+
+def _submit(world, obj):
+    return {"authority": "ICO", "submitted_at": f"{timezone.localtime():%Y-%m-%dT%H:%M}", "reference": "ICO-1"}
+
+
+ROWS += [
+    Row("incidents:register", "GET", REGISTER),
+    Row("incidents:register-csv", "GET", REGISTER),
+    Row(
+        "incidents:task-create",
+        "POST",
+        web(ADD, done=201),
+        kind="incident",
+        body=lambda w, o: {"title": "Interview the insider", "assignee": w.user("privacy_officer").pk},
+    ),
+    Row("incidents:task-complete", "POST", web(WORK, done=200), kind="incident_task"),
+    Row("incidents:task-reopen", "POST", web(WORK, done=200), kind="incident_done_task"),
+    Row(
+        "incidents:evidence-upload",
+        "POST",
+        web(ADD, done=201),
+        kind="incident",
+        body=lambda w, o: {"file": SimpleUploadedFile("note.txt", b"Called the vendor.\n"), "description": "call"},
+    ),
+    Row("incidents:evidence-download", "GET", web(SEE, done=None), kind="incident_evidence"),
+    Row(
+        "incidents:referral",
+        "POST",
+        web(ADD, done=201),
+        kind="incident",
+        body=lambda w, o: {"agency": "Metropolitan Police", "referred_on": str(timezone.localdate())},
+    ),
+    Row("incidents:regulator-draft", "GET", web(SEE, done=None), kind="regulator_obligation"),
+    Row("incidents:regulator-draft", "POST", web(WORK, done=200), kind="regulator_obligation", body=_draft),
+    Row("incidents:regulator-draft-print", "GET", web(SEE, done=None), kind="regulator_obligation"),
+    Row("incidents:regulator-draft-submit", "POST", web(ADD, done=201), kind="regulator_obligation", body=_submit),
+    Row("incidents:exposure", "GET", web(SEE, done=None), kind="incident"),
+    Row("incidents:exposure-csv", "GET", web(SEE, done=None), kind="incident"),
 ]
 
 # Subject notification's routes (incidents/subjects/).
