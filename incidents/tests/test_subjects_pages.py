@@ -60,6 +60,7 @@ def test_the_api_refuses_a_missing_file_and_a_body_over_the_limit(client_of, pri
     assert client.post(f"/api/incidents/{incident.pk}/subjects/import", {}).json()["errors"]["file"]
 
     settings.SUBJECT_IMPORT_MAX_BYTES = settings.MAX_UPLOAD_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.EVIDENCE_MAX_BYTES = 1000
     big = subjects_csv([(f"person{i}@example.com", "P", "en") for i in range(2000)])
     response = _api_import(client, incident, big)
 
