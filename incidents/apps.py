@@ -5,6 +5,7 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self) -> None:
+        from incidents.subjects import admin as subjects_admin  # noqa: F401  (registers the admin)
         from portal import panels
 
         # Every employee may report an incident, so everyone gets the link.

@@ -337,3 +337,6 @@ class Referral(models.Model):
 
 # Named for the API schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 IncidentKind, IncidentStatus, FilingKind = Incident.Kind, Incident.Status, Filing.Kind
+
+# Subject notification lives in its own package; imported here so the app label stays "incidents".
+from incidents.subjects.models import AffectedSubject, SubjectImport, SubjectNotification  # noqa: E402, F401

@@ -39,3 +39,8 @@ urlpatterns = [
     path("<int:pk>/exposure/", casework.ExposureView.as_view(), name="exposure"),
     path("<int:pk>/exposure.csv", casework.ExposureCsvView.as_view(), name="exposure-csv"),
 ]
+
+# Subject notification (incidents/subjects/).
+from incidents.subjects.urls import urlpatterns as subject_urlpatterns  # noqa: E402
+
+urlpatterns += subject_urlpatterns

@@ -287,6 +287,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Incident subject notification ----------------------------------------
+# Largest CSV of affected subjects (read in chunks, so the size bounds time, not memory).
+SUBJECT_IMPORT_MAX_BYTES = setting("SUBJECT_IMPORT_MAX_BYTES", int, default=50 * 1024 * 1024)
+# Tries per recipient on mail errors (with exponential backoff) before the row is marked failed.
+SUBJECT_MAIL_MAX_ATTEMPTS = setting("SUBJECT_MAIL_MAX_ATTEMPTS", int, default=5)
+
 # --- Caches ---------------------------------------------------------------
 CACHES = {"default": parsed("CACHE_URL", env.cache_url_config, setting("CACHE_URL", default="locmemcache://"))}
 

@@ -272,3 +272,9 @@ ROWS += [
     Row("incidents:exposure", "GET", web(SEE, done=None), kind="incident"),
     Row("incidents:exposure-csv", "GET", web(SEE, done=None), kind="incident"),
 ]
+
+# Subject notification's routes (incidents/subjects/).
+from incidents.tests import authorisation_subjects  # noqa: E402
+
+KINDS.update(authorisation_subjects.KINDS)
+ROWS += authorisation_subjects.ROWS

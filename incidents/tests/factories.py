@@ -29,3 +29,24 @@ def assess(officer, incident: Incident, *, risk: str = "high_risk", jurisdiction
         subject_count=1000,
         data_categories=["contact details"],
     )
+
+
+def subjects_csv(rows, *, header: str = "email,name,language") -> bytes:
+    """A CSV of affected subjects: ``rows`` of ``(email, name, language)``, or raw lines as strings."""
+    lines = [header] if header else []
+    lines += [r if isinstance(r, str) else ",".join(r) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def subjects_upload(content: bytes, name: str = "subjects.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def import_subjects(actor, incident: Incident, n: int = 3, *, start: int = 0):
+    """``n`` subjects ``person<i>@example.com`` imported through the service."""
+    from incidents.subjects.services import subjects_import
+
+    rows = [(f"person{i}@example.com", f"Person {i}", "en") for i in range(start, start + n)]
+    return subjects_import(actor=actor, incident=incident, upload=subjects_upload(subjects_csv(rows)))

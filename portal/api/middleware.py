@@ -13,7 +13,12 @@ from portal.web import is_api
 def body_limit(request) -> int:
     """Bytes an API body may have: a file upload gets its own, larger allowance."""
     if request.content_type == "multipart/form-data":
-        largest = max(settings.MAX_UPLOAD_BYTES, getattr(settings, "EVIDENCE_MAX_BYTES", 0))
+        # Each upload endpoint checks its own limit; this only stops bodies larger than any of them.
+        largest = max(
+            settings.MAX_UPLOAD_BYTES,
+            getattr(settings, "EVIDENCE_MAX_BYTES", 0),
+            getattr(settings, "SUBJECT_IMPORT_MAX_BYTES", 0),
+        )
         return largest + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 

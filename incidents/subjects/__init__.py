@@ -1,0 +1,1 @@
+"""Subject notification: the people a breach affected, imported from a CSV, and the mail each gets once."""
