@@ -290,3 +290,4 @@ from dsar.package.models import DeliveryLink, Download, Package  # noqa: E402, F
 # Named for the API schema's enums (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 RequestStatus = Request.Status
 TaskStatus = Task.Status
+TaskMethod = Task.Method

@@ -23,6 +23,7 @@ from access.services.grants import grant_issue
 from incidents import services
 from incidents.models import Incident, Obligation
 from incidents.services import draft as drafts
+from incidents.subjects.demo import seed_subjects
 
 LEAK = "Customer contact data handed to a marketing partner"
 CAMERA = "Support staff watched customers' doorbell video beyond their tickets"
@@ -36,21 +37,6 @@ def _grant(user, asset, scope, *, days_ago: int, used_hours_ago: float | None = 
     if used_hours_ago is not None:
         Grant.objects.filter(pk=grant.pk).update(last_used_at=timezone.now() - timedelta(hours=used_hours_ago))
     return grant
-
-
-def subjects_csv(n: int = 1000) -> bytes:
-    """The 1,000 customers whose contact data leaked, as the subject import reads them (email, name, language)."""
-    rows = ["email,name,language"]
-    rows += [f"customer{i:04d}@example.net,Customer {i:04d},{'de' if i % 5 == 0 else 'en'}" for i in range(1, n + 1)]
-    return ("\n".join(rows) + "\n").encode()
-
-
-def _import_subjects(incident: Incident, officer) -> None:
-    # HOOK (subjects stream): import subjects_csv() as the leak's 1,000 affected subjects and send
-    # their notification once incidents' subject import and sending are on main, e.g.
-    #   services.subjects_import(actor=officer, incident=incident, upload=SimpleUploadedFile("s.csv", subjects_csv()))
-    # Until then the assessment carries the count (subject_count=1000).
-    return None
 
 
 def _leak(people, assets) -> None:
@@ -139,7 +125,8 @@ def _leak(people, assets) -> None:
         assignee=petra,
         due_at=now + timedelta(days=1),
     )
-    _import_subjects(incident, petra)
+    # The 1,000 customers whose contact data leaked, imported and notified (the worker sends them).
+    seed_subjects(incident=incident, officer=petra)
     services.incident_set_status(actor=petra, incident=incident, status=Incident.Status.NOTIFYING)
 
 

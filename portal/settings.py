@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "FilingKindEnum": "incidents.models.FilingKind",
         "DsarRequestStatusEnum": "dsar.models.RequestStatus",
         "DsarTaskStatusEnum": "dsar.models.TaskStatus",
+        "DsarTaskMethodEnum": "dsar.models.TaskMethod",
     },
 }
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from dsar import selectors
@@ -11,6 +12,7 @@ from portal.api.fields import StrictCharField, StrictIntegerField, StrictPrimary
 from portal.api.serializers import InputSerializer, UserRefSerializer
 
 
+@extend_schema_serializer(component_name="DsarTask")
 class TaskSerializer(serializers.ModelSerializer):
     asset = serializers.IntegerField(source="asset_id", read_only=True)
     asset_name = serializers.CharField(source="asset.name", read_only=True)

@@ -68,5 +68,5 @@ def context(*, request, systems: list[System], files: list[str]) -> dict:
 def render(ctx: dict) -> tuple[bytes, bytes]:
     """The summary as plain text and as HTML (autoescaped: every value may come from a data system)."""
     text = render_to_string("dsar/package/summary.txt", ctx)
-    html = render_to_string("dsar/package/summary.html", ctx)
+    html = render_to_string("files/dsar/package_summary.html", ctx)
     return text.encode(), html.encode()

@@ -181,11 +181,12 @@ class RegulatorNotificationInputSerializer(InputSerializer):
 
 
 class ExposureQuerySerializer(serializers.Serializer):
-    start = BoundedDateTimeField(help_text="Start of the window (ISO 8601).")
-    end = BoundedDateTimeField(help_text="End of the window (ISO 8601), after the start.")
+    # Optional, as on the page: by default 30 days before detection until now.
+    start = BoundedDateTimeField(required=False, help_text="Window start (ISO 8601); default detection - 30 days.")
+    end = BoundedDateTimeField(required=False, help_text="End of the window (ISO 8601), after the start; default now.")
 
     def validate(self, attrs):
-        if attrs["end"] <= attrs["start"]:
+        if "start" in attrs and "end" in attrs and attrs["end"] <= attrs["start"]:
             raise serializers.ValidationError({"end": "The end must come after the start."})
         return attrs
 

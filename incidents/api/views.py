@@ -36,7 +36,7 @@ from incidents.api.serializers import (
 from incidents.models import Incident
 from portal.api.lists import FilteredListViewSet
 from portal.api.serializers import ErrorSerializer
-from portal.errors import Forbidden
+from portal.errors import Forbidden, ValidationError
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input: `errors` names each field."),
@@ -182,7 +182,10 @@ class IncidentViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
         if not services.may_investigate(request.user, incident):
             raise Forbidden("Only those working the incident (and auditors) see who held access.")
         window = _valid(request.query_params, ExposureQuerySerializer)
-        rows = selectors.exposure(incident, start=window["start"], end=window["end"])
+        start, end = selectors.exposure_window(incident, window.get("start"), window.get("end"))
+        if end <= start:
+            raise ValidationError(fields={"end": "The end must come after the start."})
+        rows = selectors.exposure(incident, start=start, end=end)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ExposureRowSerializer(page, many=True).data)
 

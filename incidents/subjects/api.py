@@ -23,7 +23,7 @@ from incidents.subjects.models import (
     SubjectNotification,
 )
 from portal.api.fields import StrictCharField
-from portal.api.serializers import ErrorSerializer, UserRefSerializer
+from portal.api.serializers import ErrorSerializer, InputSerializer, UserRefSerializer
 
 
 class SubjectSerializer(serializers.ModelSerializer):
@@ -62,11 +62,14 @@ class SubjectNotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImportInputSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV, UTF-8: a header with email and name (language optional).")
+class ImportInputSerializer(InputSerializer):
+    # An empty or missing file is the import's own report ("choose a file", "the file is empty").
+    file = serializers.FileField(
+        required=False, allow_empty_file=True, help_text="CSV, UTF-8: a header with email and name (language optional)."
+    )
 
 
-class NotifyInputSerializer(serializers.Serializer):
+class NotifyInputSerializer(InputSerializer):
     subject = StrictCharField(max_length=MAX_MAIL_SUBJECT)
     body = StrictCharField(max_length=MAX_MAIL_BODY)
 
@@ -124,7 +127,9 @@ class SubjectImportView(APIView):
     )
     def post(self, request, pk):
         incident = selectors.incident_get(user=request.user, pk=pk)
-        upload = request.FILES.get("file")
+        serializer = ImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # an unknown field is named, not ignored
+        upload = serializer.validated_data.get("file")
         try:
             source = services.subjects_import(actor=request.user, incident=incident, upload=upload)
         except services.ImportRefused as exc:

@@ -2,8 +2,9 @@
 
 The policy allows scripts and styles from this origin only, so a template must not carry an inline
 ``<script>``, an ``on…=`` handler, a ``javascript:`` link or a ``style=`` attribute: the browser would
-refuse it (the browser tests also fail on any CSP refusal the console reports). Mail templates are
-not pages and may style inline.
+refuse it (the browser tests also fail on any CSP refusal the console reports). Mail templates and
+files/ (documents put in a download, such as a DSAR package's summary, opened offline) are not pages
+and may style inline.
 """
 
 import json
@@ -23,7 +24,7 @@ def _page_templates():
     roots += [p / "templates" for p in Path(settings.BASE_DIR).iterdir() if (p / "templates").is_dir()]
     for root in roots:
         for path in root.rglob("*.html"):
-            if "email" not in path.relative_to(root).parts:
+            if not {"email", "files"} & set(path.relative_to(root).parts):
                 yield path
 
 
