@@ -114,7 +114,7 @@ def schema(metadata: MetaData) -> None:
 
 def wav(seed: int, *, samples: int = 4000, rate: int = 8000) -> bytes:
     """Half a second of 8-bit mono noise behind a proper WAV header: a few KB that any player opens."""
-    noise = random.Random(seed).randbytes(samples)
+    noise = random.Random(seed).randbytes(samples)  # nosec B311  (demo audio, not a secret)
     header = b"RIFF" + struct.pack("<I", 36 + samples) + b"WAVE"
     fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate, 1, 8)
     return header + fmt + b"data" + struct.pack("<I", samples) + noise
@@ -213,7 +213,8 @@ def seed(context: dict) -> dict[str, SqlSource]:
     for asset_name, tables in SOURCES.items():
         asset = context["assets"][asset_name]
         source, created = SqlSource.objects.update_or_create(
-            asset=asset, defaults={"url": f"sqlite:///{path}", "password_env": "", "statement_timeout": 30}
+            asset=asset,
+            defaults={"url": f"sqlite:///{path}", "password_env": "", "statement_timeout": 30},  # nosec B105
         )
         for spec in tables:
             spec = dict(spec)

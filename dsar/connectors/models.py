@@ -106,7 +106,7 @@ class SqlSource(models.Model):
 
     def clean(self) -> None:
         if self.password_env and self.url.startswith("sqlite"):
-            raise ValidationError({"password_env": "SQLite has no password: leave this blank."})
+            raise ValidationError({"password_env": "SQLite has no password: leave this blank."})  # nosec B105
 
 
 class SqlTable(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
@@ -128,7 +129,8 @@ class RequestActionView(PortalViewMixin, View):
         return redirect(req)
 
     def make_form(self, req):
-        assert self.form_class is not None
+        if self.form_class is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a form_class or its own make_form().")
         return self.form_class(self.request.POST)
 
     def perform(self, req, data, **kwargs) -> None:
