@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dsar import deadlines
@@ -14,27 +14,15 @@ from dsar.models import MAX_NAME, MAX_TEXT, ReferenceCounter, Request
 from dsar.services.common import ADD, bounded_text, record
 from dsar.services.handling import assign_handler
 from dsar.services.verification import start_verification
-from portal import notifications, permissions
+from portal import notifications, permissions, references
 from portal.errors import ValidationError
 
 MAX_CUSTOMER_ID = 100
 
 
-@transaction.atomic(savepoint=False)
 def next_reference(now: datetime | None = None) -> str:
-    """``DSAR-YYYY-NNNN``: the year's counter row is locked, so concurrent requests never share a number."""
-    year = timezone.localtime(now or timezone.now()).year
-    counter = ReferenceCounter.objects.select_for_update().filter(year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                ReferenceCounter.objects.create(year=year)
-        except IntegrityError:
-            pass  # another request created the year's row first; lock it below
-        counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"DSAR-{year}-{counter.last:04d}"
+    """``DSAR-YYYY-NNNN``, from this app's own counter."""
+    return references.next_in_year(ReferenceCounter, "DSAR", now)
 
 
 def _clean(*, type: str, email: str, customer_id: str, jurisdiction: str, name: str, details: str) -> dict:

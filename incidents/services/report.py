@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import (
@@ -17,7 +17,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.services.common import ASSIGN, CHANGE, VIEW, bounded_text, lock, record, timeline_add
-from portal import audit, notifications, permissions
+from portal import audit, notifications, permissions, references
 from portal.errors import Conflict, ValidationError
 
 
@@ -41,21 +41,9 @@ def _gap_text(gap: timedelta) -> str:
 STATUS_ORDER = [s.value for s in Incident.Status]
 
 
-@transaction.atomic(savepoint=False)
 def next_reference(now: datetime | None = None) -> str:
-    """``INC-YYYY-NNNN``: the year's counter row is locked, so concurrent reports never share a number."""
-    year = timezone.localtime(now or timezone.now()).year
-    counter = ReferenceCounter.objects.select_for_update().filter(year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                ReferenceCounter.objects.create(year=year)
-        except IntegrityError:
-            pass  # another report created the year's row first; lock it below
-        counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"INC-{year}-{counter.last:04d}"
+    """``INC-YYYY-NNNN``, from this app's own counter."""
+    return references.next_in_year(ReferenceCounter, "INC", now)
 
 
 def _check_times(detected_at: datetime, aware_at: datetime, gap_reason: str, now: datetime) -> None:
