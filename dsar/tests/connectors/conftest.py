@@ -9,6 +9,7 @@ administrator's URL).
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -33,6 +34,8 @@ class ServerDatabases:
             self.created[dialect] = self._create(dialect)
         admin, found = self.created[dialect][0], self.created[dialect][-1]
         if admin is None:
+            if os.environ.get("CI"):  # CI starts both servers: a skip there would hide a broken connector
+                pytest.fail(f"CI must run the connector tests on {dialect}: {found}")
             pytest.skip(found)
         return found
 
