@@ -14,7 +14,7 @@ from dsar.tests.package_factories import request_in_review
 from portal.errors import Gone
 from portal.testing import make_user
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture(autouse=True)
