@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.conf import settings
+from django.db import connections
 
 from dsar.delivery import services as delivery
 from dsar.models import DeliveryLink, Download
@@ -14,13 +15,14 @@ from dsar.tests.package_factories import request_in_review
 from portal.errors import Gone
 from portal.testing import make_user
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent connections need PostgreSQL")
+# Skipped at collection, not in a fixture: on SQLite the serialized reload would run first and collide.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="concurrent connections need PostgreSQL"
+    ),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_eight_racing_downloads_take_three_and_the_rest_are_gone():
