@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from portal.references import YearCounter
 
 MAX_NAME = 200
 MAX_TEXT = 10_000
@@ -159,14 +160,8 @@ class RequestGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Request, on_delete=models.CASCADE)
 
 
-class ReferenceCounter(models.Model):
-    """The last request number handed out per year; its row is locked while a new one is taken."""
-
-    year = models.PositiveIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
+class ReferenceCounter(YearCounter):
+    """DSAR request numbers per year (``portal.references.next_in_year``)."""
 
 
 class Pause(models.Model):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from portal.references import YearCounter
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000
@@ -123,14 +124,8 @@ class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
 
 
-class ReferenceCounter(models.Model):
-    """The last reference number handed out per year; its row is locked while a new one is taken."""
-
-    year = models.PositiveIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
+class ReferenceCounter(YearCounter):
+    """Incident reference numbers per year (``portal.references.next_in_year``)."""
 
 
 class ObligationQuerySet(models.QuerySet):

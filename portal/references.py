@@ -8,10 +8,23 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 
+class YearCounter(models.Model):
+    """The last number handed out per year; its row is locked while a new one is taken."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
 @transaction.atomic(savepoint=False)
-def next_in_year(counter: type[models.Model], prefix: str, now: datetime | None = None) -> str:
-    """The next ``PREFIX-YYYY-NNNN``. ``counter`` has ``year`` (primary key) and ``last``; the year's row
-    is locked until the caller's transaction ends, so two cases opened at once never share a number."""
+def next_in_year(counter: type[YearCounter], prefix: str, now: datetime | None = None) -> str:
+    """The next ``PREFIX-YYYY-NNNN``. The year's row of ``counter`` is locked until the caller's
+    transaction ends, so two cases opened at once never share a number."""
     year = timezone.localtime(now or timezone.now()).year
     row = counter._default_manager.select_for_update().filter(year=year).first()
     if row is None:
@@ -21,6 +34,6 @@ def next_in_year(counter: type[models.Model], prefix: str, now: datetime | None 
         except IntegrityError:
             pass  # another case created the year's row first; lock it below
         row = counter._default_manager.select_for_update().get(year=year)
-    row.last += 1  # type: ignore[attr-defined]
+    row.last += 1
     row.save(update_fields=["last"])
-    return f"{prefix}-{year}-{row.last:04d}"  # type: ignore[attr-defined]
+    return f"{prefix}-{year}-{row.last:04d}"
