@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.models import Filing, Incident, Obligation
 from incidents.services.common import CHANGE, bounded_text, lock, record
 from incidents.subjects import csvfile, message
 from incidents.subjects.models import (
@@ -147,15 +147,46 @@ def subjects_notify(*, actor, incident: Incident, subject: str, body: str) -> Su
         notification=notification, status=Status.PENDING, next_attempt_at=timezone.now()
     )
     notification.save(update_fields=["queued"])
+    met = _file_with_subjects_obligations(actor, incident, notification)
     record(
         incident=incident,
         actor=actor,
         action="incidents.subjects.notification_queued",
-        text=f"Notification \u201c{subject}\u201d queued for {notification.queued:,} subjects.",
-        details={"notification": notification.pk, "queued": notification.queued, "subject": subject},
+        text=f"Notification \u201c{subject}\u201d queued for {notification.queued:,} subjects."
+        + (f" Met: notifying the data subjects ({', '.join(met)})." if met else ""),
+        details={"notification": notification.pk, "queued": notification.queued, "subject": subject, "met": met},
     )
     transaction.on_commit(lambda: send_subject_notification_task.delay(notification_id=notification.pk))
     return notification
+
+
+def _file_with_subjects_obligations(actor, incident: Incident, notification: SubjectNotification) -> list[str]:
+    """Sending is the filing against the Art. 34 obligations (``<regime>.subjects``): the first notification
+    meets each open one, later ones (people imported since) are supplements. Returns the regimes met now."""
+    obligations = list(
+        Obligation.objects.select_for_update()
+        .filter(incident=incident, recipient=Obligation.Recipient.SUBJECTS, exempt_at__isnull=True)
+        .filter(withdrawn_at__isnull=True)
+        .select_related("regime")
+    )
+    now = notification.created_at
+    Filing.objects.bulk_create(
+        Filing(
+            obligation=o,
+            kind=Filing.Kind.SUPPLEMENT if o.done_at else Filing.Kind.INITIAL,
+            authority="The data subjects, by e-mail",
+            submitted_at=now,
+            reference=f"notification {notification.pk}",
+            notes=f"{notification.queued:,} subjects: {notification.subject}",
+            recorded_by=actor,
+        )
+        for o in obligations
+    )
+    met = [o for o in obligations if o.done_at is None]
+    for o in met:
+        o.done_at, o.late = now, False  # "without undue delay" has no due time to be late against
+    Obligation.objects.bulk_update(met, ["done_at", "late"])
+    return [o.regime.code for o in met]
 
 
 def preview(*, incident: Incident, subject: str, body: str) -> dict:
