@@ -31,6 +31,7 @@ ANN = {"email": "ann@example.com", "customer": "C-1001", "name": "Ann Example"}
 ANNS_IDENTIFIERS = {f"email:{ANN['email']}", f"customer:{ANN['customer']}"}
 # What her package must hold from the demo customer database, and nothing of Bob's or Cara's.
 ANNS_RECORDINGS = ["recordings-1.wav", "recordings-3.wav", "recordings-5.wav"]
+ANNS_TRANSCRIPTS = {"Ann sets a timer", "Ann asks for the news", "Ann calls Bob"}
 OTHERS = ("bob@example.com", "C-1002", "cara@example.com", "C-1003", "Bob asks for the weather")
 
 
@@ -128,6 +129,8 @@ def test_a_subject_asks_confirms_and_downloads_only_their_own_data_after_four_ey
     files = [n.rsplit("/", 1)[1].split("-", 1)[1] for n in archive.namelist() if n.startswith("files/")]
     assert sorted(files) == ANNS_RECORDINGS, archive.namelist()
     data = {n: archive.read(n).decode() for n in archive.namelist() if n.startswith("data/")}
+    records = [row["data"] for name, text in data.items() if name.endswith(".json") for row in json.loads(text)]
+    assert {r["transcript"] for r in records if "transcript" in r} == ANNS_TRANSCRIPTS
     everything = "\n".join(data.values()) + archive.read("manifest.json").decode()
     for other in OTHERS:
         assert other not in everything, f"{other} is in Ann's package"
