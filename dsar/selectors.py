@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dsar.models import Item, Pause, Request, Task, due_within_q, overdue_q
-from portal import permissions
+from portal import audit, permissions
 from portal.params import BoolFilter, FlagCheckbox, apply_filters
 
 VIEW = "dsar.view_request"
@@ -73,6 +73,56 @@ def items_by_asset(request: Request) -> dict[int, dict]:
         .annotate(items=Count("id"), files=Count("id", filter=Q(kind=Item.Kind.FILE)))
     )
     return {row["asset_id"]: dict(row) for row in rows}
+
+
+# What each step reads as on the request page; an action not listed shows as recorded.
+STEP_LABELS = {
+    "dsar.request.received": "filed the request",
+    "dsar.request.verification_sent": "mailed a verification link",
+    "dsar.request.verification_needs_staff": "could not mail a link: the address is not on record",
+    "dsar.request.verified": "verified the identity",
+    "dsar.request.handler_assigned": "assigned a handler",
+    "dsar.request.paused": "paused the clock",
+    "dsar.request.resumed": "resumed the clock",
+    "dsar.request.extended": "extended the deadline",
+    "dsar.request.rejected": "rejected the request",
+    "dsar.request.withdrawn": "recorded the withdrawal",
+    "dsar.request.collection_started": "started collection",
+    "dsar.task.done": "collected with a connector",
+    "dsar.task.failed": "could not collect with a connector",
+    "dsar.task.retried": "ran a connector again",
+    "dsar.task.uploaded": "completed a search by hand",
+    "dsar.request.collected": "finished collection",
+    "dsar.item.discarded": "took an item out",
+    "dsar.package.built": "built the package",
+    "dsar.package.approved": "approved the package",
+    "dsar.package.sent": "mailed the download link",
+    "dsar.package.downloaded": "downloaded the package",
+    "dsar.link.revoked": "revoked the link",
+    "dsar.package.purged": "purged the package's files",
+    "dsar.package.misdelivered": "reported a misdelivery",
+}
+# Steps with no user that the subject took (the rest without a user are the system's).
+BY_THE_SUBJECT = {"dsar.request.received", "dsar.request.verified", "dsar.package.downloaded"}
+HISTORY_SHOWN = 100
+
+
+def request_history(request: Request) -> list:
+    """The request's audit events, oldest first (the newest :data:`HISTORY_SHOWN`), each with ``label`` and
+    ``note`` to show; one query. Handlers see here what they cannot read in the audit log."""
+    events = list(audit.history(request, limit=HISTORY_SHOWN))[::-1]
+    for event in events:
+        details = event.details or {}
+        event.label = STEP_LABELS.get(event.action, event.action)
+        if event.actor_id is None and event.action in BY_THE_SUBJECT:
+            event.actor_repr = "the subject"  # shown only; audit events are never saved again
+        where = details.get("asset", "")
+        if "found" in details:
+            where = f"{where}: {details['found']} found"
+        elif "files" in details:
+            where = f"{where}: {len(details['files'])} file(s)"
+        event.note = details.get("reason") or details.get("note") or details.get("error") or where
+    return events
 
 
 def clock(request: Request, now: datetime | None = None) -> dict:

@@ -79,7 +79,8 @@ def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.A
     try:
         with os.fdopen(handle, "wb") as out, StreamingZip(out, when=timezone.localtime(built_at)) as z:
             counts = contents.write_items(z, items, asset_names=asset_names, rows=rows)
-            data_files = sorted({row["path"] for row in rows if row["path"].startswith("data/")})
+            paths = {row["path"] for row in rows} | {row["data_path"] for row in rows if "data_path" in row}
+            data_files = sorted(p for p in paths if p.startswith("data/"))
             data_files += [p.removesuffix(".json") + ".csv" for p in data_files]
             file_dirs = sorted(
                 {row["path"].rsplit("/", 1)[0] + "/" for row in rows if row["path"].startswith("files/")}

@@ -4,8 +4,10 @@ Items arrive ordered by asset, source and kind, so each source is one run of the
 stream: its records become ``data/<asset>/<source>.json`` (written into the ZIP
 as they come) and ``.csv`` (spooled to a temporary file that moves to disk past
 1 MiB, because the ZIP takes one entry at a time); its files are copied in
-chunks to ``files/<asset>/<source>/``. Nothing holds more than one chunk of
-data or one database batch of items; the manifest keeps one short row per item.
+chunks to ``files/<asset>/<source>/``, and what the source holds about each file
+(a recording's date and transcript) to ``data/<asset>/<source>/files.json`` and
+``.csv``, spooled the same way. Nothing holds more than one chunk of data or one
+database batch of items; the manifest keeps one short row per item.
 """
 
 from __future__ import annotations
@@ -124,6 +126,28 @@ class _CsvSpool:
         self._spool.close()
 
 
+class _JsonSpool:
+    """A JSON array of records, spooled like the CSV (the files' data is written after the files themselves)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        # Closed by close(), which the writer calls in a finally.
+        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL, mode="w+b")  # noqa: SIM115
+
+    def add(self, record: bytes) -> None:
+        self._spool.write((b"[\n" if not self.count else b",\n") + record)
+        self.count += 1
+
+    def chunks(self) -> Iterator[bytes]:
+        self._spool.seek(0)
+        while chunk := self._spool.read(CHUNK):
+            yield chunk
+        yield b"\n]\n"
+
+    def close(self) -> None:
+        self._spool.close()
+
+
 def _records(items: Iterable, spool: _CsvSpool, rows: list, json_path: str, count: SourceCount) -> Iterator[bytes]:
     """The JSON array of one source's records, chunk by chunk; fills the CSV spool and manifest rows on the way."""
     yield b"["
@@ -163,13 +187,7 @@ def write_items(z: StreamingZip, items: Iterable, *, asset_names: dict[int, str]
             counts.append(SourceCount(asset_id, source))
         count = counts[-1]
         if kind == "file":
-            for item in group:
-                path = f"files/{folder}/{item.pk}-{slug(item.name, 'file')}"
-                with item.file.open("rb") as handle:
-                    entry = z.add(path, file_chunks(handle), size=item.size or None)
-                count.files += 1
-                count.bytes += entry.size
-                rows.append(_row(item, path, entry.size, entry.sha256))
+            _write_files(z, group, folder=folder, count=count, rows=rows)
             continue
         spool = _CsvSpool()
         try:
@@ -179,6 +197,35 @@ def write_items(z: StreamingZip, items: Iterable, *, asset_names: dict[int, str]
         finally:
             spool.close()
     return counts
+
+
+def _write_files(z: StreamingZip, items: Iterable, *, folder: str, count: SourceCount, rows: list) -> None:
+    """One source's files, then what the source holds about them (its row but the file) in JSON and CSV.
+
+    A file's data is the subject's too (a recording's transcript). Its path is one segment deeper than any
+    source's records (``slug`` keeps ``/`` out of names), so the two never collide; its manifest row names it.
+    """
+    data_path = f"data/{folder}/files.json"
+    described, spool = _JsonSpool(), _CsvSpool()
+    try:
+        for item in items:
+            path = f"files/{folder}/{item.pk}-{slug(item.name, 'file')}"
+            with item.file.open("rb") as handle:
+                entry = z.add(path, file_chunks(handle), size=item.size or None)
+            count.files += 1
+            count.bytes += entry.size
+            row = _row(item, path, entry.size, entry.sha256)
+            if item.data:
+                described.add(canonical({"data": item.data, "file": path, "item_id": item.pk}))
+                spool.add(item.pk, item.data)  # the CSV's item_id is the file name's prefix
+                row["data_path"] = data_path
+            rows.append(row)
+        if described.count:
+            z.add(data_path, described.chunks())
+            z.add(data_path.removesuffix(".json") + ".csv", spool.chunks())
+    finally:
+        described.close()
+        spool.close()
 
 
 def manifest(*, header: dict, rows: list, counts: list[SourceCount], asset_names: dict[int, str]) -> dict:

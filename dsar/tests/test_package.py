@@ -117,6 +117,37 @@ def test_package_holds_manifest_with_hashes_data_as_json_and_csv_files_and_summa
     assert AuditEvent.objects.filter(action="dsar.package.built", target_id=str(req.pk)).exists()
 
 
+def test_a_files_own_data_goes_beside_it_in_json_and_csv(privacy_officer, employee):
+    # A connector returns a recording with its row (when, what was said): the subject gets both.
+    req = request_in_review(privacy_officer, employee, records=0, recordings=2)
+    said = [{"recording_id": 10 + i, "transcript": f"Ann sets timer {i}"} for i in range(2)]
+    for item, data in zip(Item.objects.filter(request=req, kind="file").order_by("pk"), said, strict=True):
+        Item.objects.filter(pk=item.pk).update(data=data)
+
+    archive = _zip(services.package_build(actor=employee, request=req))
+
+    manifest = json.loads(archive.read("manifest.json"))
+    files = sorted((r for r in manifest["items"] if r["kind"] == "file"), key=lambda r: r["id"])
+    data_path = files[0]["data_path"]
+    assert {r["data_path"] for r in files} == {data_path}
+    described = json.loads(archive.read(data_path))
+    assert [(d["item_id"], d["file"], d["data"]) for d in described] == [
+        (r["id"], r["path"], d) for r, d in zip(files, said, strict=True)
+    ]
+    rows = list(csv.DictReader(io.StringIO(archive.read(data_path.removesuffix(".json") + ".csv").decode())))
+    assert [r["transcript"] for r in rows] == ["Ann sets timer 0", "Ann sets timer 1"]
+    assert data_path in archive.read("summary.txt").decode()
+
+
+def test_files_without_data_add_no_data_file(privacy_officer, employee):
+    req = request_in_review(privacy_officer, employee, records=0, recordings=1)
+
+    archive = _zip(services.package_build(actor=employee, request=req))
+
+    assert not [n for n in archive.namelist() if n.startswith("data/")]
+    assert "data_path" not in json.loads(archive.read("manifest.json"))["items"][0]
+
+
 def test_a_value_that_looks_like_a_formula_is_not_one_in_the_csv(privacy_officer, employee):
     req = verified_request(privacy_officer, employee)
     collect(req, records=[(f"customer:{CUSTOMER}", "notes", {"note": '=HYPERLINK("http://evil")'})])

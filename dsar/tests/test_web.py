@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dsar import services
 from dsar.models import Item, Pause, Request, Task
-from dsar.tests.factories import make_collecting, make_request
+from dsar.tests.factories import make_collecting, make_request, officer
 from dsar.views.dashboard import bar_chart
 from portal import permissions
 from portal.models import DataAsset
@@ -145,6 +145,30 @@ def test_the_detail_page_shows_deadline_tasks_and_actions(web_of, privacy_office
     assert "Archive" in page
     assert "Upload and mark done" in page
     assert "Extend the deadline" in page
+
+
+def test_the_request_page_shows_its_history_oldest_first_to_a_handler_who_cannot_read_the_audit_log(web_of, reviewer):
+    from dsar.services.verification import make_token
+
+    request = services.request_intake(type="access", email="ann@example.com", jurisdiction="gdpr")
+    services.verification_confirm(token=make_token(Request.objects.get(pk=request.pk)))
+    services.request_assign_handler(actor=officer(), request=request, handler=reviewer)
+    services.request_pause(actor=reviewer, request=request, reason="Waiting for a proof of address.")
+    client = web_of(reviewer)
+
+    page = client.get(f"/dsar/{request.pk}/").content.decode()
+
+    assert client.get("/audit/").status_code == 403
+    history = page[page.index('id="history-h"') :]
+    steps = [
+        "<strong>the subject</strong> filed the request",
+        "<strong>system</strong> mailed a verification link",
+        "<strong>the subject</strong> verified the identity",
+        "<strong>dsar-officer</strong> assigned a handler",
+        f"<strong>{reviewer.username}</strong> paused the clock",
+    ]
+    assert [history.index(step) for step in steps] == sorted(history.index(step) for step in steps)
+    assert "Waiting for a proof of address." in history
 
 
 def test_an_auditor_sees_the_page_without_actions(web_of, auditor):

@@ -94,6 +94,7 @@ class RequestDetailView(PortalViewMixin, TemplateView):
                 "withdraw": forms.WithdrawForm(),
                 "verify": forms.VerifyForm(),
             },
+            "history": selectors.request_history(req),
             # Extension points for the package and erasure steps (their templates, their context).
             "sections": sections.render(self.request, req),
         }

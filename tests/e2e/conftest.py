@@ -53,15 +53,19 @@ def accessibility():
 
 @pytest.fixture
 def browser_as(playwright_driver, demo, accessibility):
-    """``browser_as("emma")``: a signed-in tab of a fresh chromium profile for that demo user."""
+    """``browser_as("emma")``: a signed-in tab of a fresh chromium profile for that demo user.
+
+    ``browser_as(None)``: a tab nobody signed in to (a data subject on the public pages).
+    """
     contexts = []
 
-    def open_as(username: str) -> Visit:
+    def open_as(username: str | None) -> Visit:
         manager = chromium_context(playwright_driver)
         context = manager.__enter__()
         contexts.append(manager)
         visit = Visit(context.new_page(), demo.url, accessibility)
-        visit.sign_in(username)
+        if username is not None:
+            visit.sign_in(username)
         return visit
 
     yield open_as
