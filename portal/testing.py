@@ -190,6 +190,30 @@ class Target:
     asset: Any
 
 
+def case_for(target: Target, make: Callable[[Any], Any], *, rights: Iterable[str], another: Callable[[Any], Any]):
+    """The case (incident, DSAR) of one matrix cell: ``make(handler)`` builds it with ``handler`` (a user,
+    or ``None``) assigned through the app's own service; ``another(handler)`` builds a plainer one.
+
+    Own: the persona handles it. An auditor, whom no service makes a handler, is given the handler's
+    ``rights`` on it by hand (a row left from before that rule): they must count for nothing.
+    Other: the persona handles *another* case, so each "other" answer is that of a handler of one case
+    on a case they do not handle.
+    """
+    user = target.world.user(target.persona)
+    refusal = user is not None and permissions.work_refusal(user)
+    if target.ownership == OWN:
+        if not refusal:
+            return make(user)
+        case = make(None)
+        for perm in rights:
+            permissions.assign(perm, user, case)
+        return case
+    rights = list(rights)
+    if user is not None and PERSONA[target.persona].own and not refusal and not all(map(user.has_perm, rights)):
+        another(user)
+    return make(None)
+
+
 # --- Routes, read from the URLconf --------------------------------------------
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")  # HEAD follows GET; OPTIONS describes
@@ -298,6 +322,36 @@ def answers(*, default: Expected | None = None, **by_role: Expected) -> dict[str
     if default is None:
         return dict(by_role)
     return {role: by_role.get(role, default) for role in MATRIX_ROLES}
+
+
+def page_answers(expect: Mapping[str, Expected], done: int | tuple[int, ...] | None = None) -> dict[str, Expected]:
+    """The API's answers as a page gives them: the anonymous are sent to sign in (401 → :data:`LOGIN`),
+    and an action done (``done``: a status or several) redirects (302)."""
+    done_statuses = done if isinstance(done, tuple) else (done,)
+
+    def page(value):
+        if isinstance(value, tuple):
+            return tuple(page(v) for v in value)
+        return LOGIN if value == 401 else 302 if value in done_statuses else value
+
+    return {role: page(value) for role, value in expect.items()}
+
+
+def case_answers(ok: Expected, *, read: bool = False, anonymous: Expected = 401) -> dict[str, Expected]:
+    """A case (an incident, a DSAR): ``ok`` for its handler (own) and 404 on another case, even one
+    handling a case of their own; privacy officers on every case. Auditors read every case (``read``)
+    and work none (403), not even one whose handler's rights they hold (see :func:`case_for`)."""
+    handler = (ok, 404)
+    return answers(
+        anonymous=anonymous,
+        employee=handler,
+        reviewer=handler,
+        other_reviewer=handler,
+        access_admin=handler,
+        privacy_officer=(ok, ok),
+        auditor=(ok, ok) if read else (403, 403),
+        service=404,
+    )
 
 
 @dataclass(frozen=True)
