@@ -422,31 +422,41 @@ def coverage_errors(rows: Iterable[Row], found: Mapping[str, Route], kinds: Mapp
     return errors
 
 
-def matrix_tables() -> tuple[list[Row], dict[str, Callable]]:
-    """``ROWS`` and ``KINDS`` of every project app's ``tests/authorisation.py``.
-
-    Found by name rather than imported, so ``portal`` depends on no app; each app classifies its
-    own routes and says how to make the objects its ids name: ``KINDS[kind](target)``.
-    """
-    rows: list[Row] = []
-    kinds: dict[str, Callable] = {}
+def _matrix_modules():
+    """Each project app's ``tests/authorisation.py``, found by name rather than imported, so ``portal``
+    depends on no app."""
     base = Path(settings.BASE_DIR).resolve()
     for app in apps.get_app_configs():
         if not Path(app.path).resolve().is_relative_to(base):
             continue
         name = f"{app.name}.tests.authorisation"
         try:
-            module = importlib.import_module(name)
+            yield importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name in (name, f"{app.name}.tests"):
                 continue
             raise
+
+
+def matrix_tables() -> tuple[list[Row], dict[str, Callable]]:
+    """``ROWS`` and ``KINDS`` of every project app's ``tests/authorisation.py``.
+
+    Each app classifies its own routes and says how to make the objects its ids name: ``KINDS[kind](target)``.
+    """
+    rows: list[Row] = []
+    kinds: dict[str, Callable] = {}
+    for module in _matrix_modules():
         rows.extend(getattr(module, "ROWS", []))
         for kind, make in getattr(module, "KINDS", {}).items():
             if kind in kinds:
                 raise ValueError(f"Two apps define the object kind {kind!r}.")
             kinds[kind] = make
     return rows, kinds
+
+
+def case_kinds() -> set[str]:
+    """The kinds whose "own" is a case the persona handles (built with :func:`case_for`): ``CASE_KINDS``."""
+    return {kind for module in _matrix_modules() for kind in getattr(module, "CASE_KINDS", ())}
 
 
 # --- Running one case ----------------------------------------------------------

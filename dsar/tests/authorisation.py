@@ -145,4 +145,6 @@ ROWS = [
 from dsar.tests import authorisation_package  # noqa: E402
 
 KINDS.update(authorisation_package.KINDS)
+# "Own" is a request the persona handles (``matrix_case``), except the links mailed to the subject.
+CASE_KINDS = set(KINDS) - {"dsar_link", "dsar_download"}
 ROWS += authorisation_package.ROWS

@@ -79,6 +79,7 @@ KINDS = {
     "regulator_obligation": _regulator_obligation,
     "incident_with_subjects": _incident_with_subjects,
 }
+CASE_KINDS = set(KINDS)  # each built on _incident: "own" is an incident the persona handles
 
 LIST = answers(default=200, anonymous=401)
 REPORT = answers(default=201, anonymous=401)
