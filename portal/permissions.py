@@ -132,6 +132,10 @@ def visible(user, perm: str | list[str], qs: QuerySet, *, any_perm: bool = True)
         return _carried(user, perm, qs)
     if not isinstance(perm, str) and _carriers.keys() & set(perm):
         raise ValueError("Ask for a carried permission on its own.")
+    if not isinstance(perm, str) and _work & set(perm):
+        raise ValueError("Ask for a case-work permission on its own.")
+    if isinstance(perm, str) and perm in _work and _audits(user) and not user.has_perm(perm):
+        return qs.none()
     return get_objects_for_user(user, perm, klass=qs, any_perm=any_perm, accept_global_perms=True, with_superuser=True)
 
 
@@ -311,7 +315,8 @@ def in_role(user, *groups: str) -> bool:
     """Whether ``user`` belongs to one of the role groups; a superuser belongs to all."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or bool(role_names(user).intersection(groups))
+    names = role_names(user)
+    return user.is_superuser or bool(names.intersection(groups))
 
 
 def is_access_admin(user) -> bool:

@@ -152,3 +152,11 @@ def test_the_confirmation_page_lists_the_incidents_a_person_handles(web_of, acce
 
     assert "Incidents they handle" in page
     assert incident.reference in page
+
+
+def test_lists_of_who_works_an_incident_leave_out_an_auditor_holding_rights(auditor_with_rights, incident):
+    from incidents.models import Incident
+
+    assert not permissions.visible(auditor_with_rights, services.CHANGE, Incident.objects.all()).exists()
+    assert permissions.visible(auditor_with_rights, services.VIEW, Incident.objects.all()).exists()
+    assert auditor_with_rights not in permissions.holders(services.CHANGE, incident)
