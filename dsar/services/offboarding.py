@@ -1,8 +1,9 @@
 """What offboarding takes away in dsar/: the requests the person handles.
 
 Registered as a step of ``portal.offboarding`` in :meth:`dsar.apps.DsarConfig.ready`; it runs inside the
-offboarding transaction with the user's row locked. The requests are left without a handler, for the
-privacy officers (who see them all) to assign again.
+offboarding transaction with the user's row locked. Open requests are left without a handler, for the
+privacy officers (who see them all) to assign again; finished ones keep the name as history. Either way
+the person's rights on them go.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def take_handling(*, actor, user, reason: str, now) -> dict:
     requests = list(_handled(user).select_for_update().order_by("pk"))
     if requests:
         ids = [r.pk for r in requests]
-        Request.objects.filter(pk__in=ids, handler=user).update(handler=None)
+        Request.objects.open().filter(pk__in=ids, handler=user).update(handler=None)
         permissions.remove_many(Request, [(user.pk, pk, perm) for pk in ids for perm in (VIEW, CHANGE)])
         details = {"handler": user.pk, "reason": reason, "offboarding": True}
         audit.record_many(

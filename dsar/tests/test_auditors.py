@@ -100,22 +100,30 @@ def test_an_auditor_with_a_handlers_rights_reads_but_gets_403_on_writes(client_o
 # --- An offboarded handler: the requests they handled stop being theirs -----------------------------
 
 
-def test_offboarding_a_handler_takes_the_requests_they_handle(client_of, web_of, access_admin, outsider):
+def test_offboarding_a_handler_takes_the_requests_they_handle(
+    client_of, web_of, access_admin, privacy_officer, outsider
+):
     request = make_request(handler=outsider)
+    finished = services.request_reject(
+        actor=privacy_officer, request=make_request(handler=outsider, email="cy@example.com"), **REASON
+    )
     api = client_of(outsider)
     assert api.get(f"/api/dsar/{request.pk}").status_code == 200
 
     offboarding.user_offboard(actor=access_admin, user=outsider, reason="Left the company.")
 
     request.refresh_from_db()
+    finished.refresh_from_db()
     assert request.handler is None
+    assert finished.handler == outsider  # history; the rights went all the same
+    assert api.get(f"/api/dsar/{finished.pk}").status_code == 404
     assert api.get(f"/api/dsar/{request.pk}").status_code == 404
     assert api.post(f"/api/dsar/{request.pk}/extend", REASON, format="json").status_code == 404
     assert web_of(outsider).get(f"/dsar/{request.pk}/").status_code == 404
-    event = AuditEvent.objects.get(action="dsar.request.handler_removed")
-    assert (event.target_id, event.details["handler"]) == (str(request.pk), outsider.pk)
+    event = AuditEvent.objects.get(action="dsar.request.handler_removed", target_id=str(request.pk))
+    assert (event.details["handler"], event.details["reason"]) == (outsider.pk, "Left the company.")
     offboarded = AuditEvent.objects.get(action="portal.user.offboarded")
-    assert offboarded.details["dsar_requests"] == [request.pk]
+    assert sorted(offboarded.details["dsar_requests"]) == sorted([request.pk, finished.pk])
 
 
 def test_the_confirmation_page_lists_the_requests_a_person_handles(web_of, access_admin, outsider):
