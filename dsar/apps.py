@@ -15,7 +15,14 @@ class DsarConfig(AppConfig):
         from dsar.erasure import tasks as erasure_tasks  # noqa: F401
         from dsar.erasure.selectors import erasure_panel, erasure_section
         from dsar.package.selectors import package_section
-        from portal import panels
+        from dsar.services import offboarding as handling
+        from dsar.services.common import ASSIGN, CHANGE
+        from portal import offboarding, panels, permissions
+
+        # Working a request is a change: auditors never hold it (portal.permissions.work_refusal).
+        permissions.register_work(CHANGE, ASSIGN)
+        # Offboarding takes the cases the person handles.
+        offboarding.register("dsar.handling", handling.take_handling, preview=handling.preview_handling, order=40)
 
         panels.register("dashboard", "dsar/panels/near_deadline.html", dsar_panels.near_deadline_panel, order=40)
         panels.register("dashboard", "dsar/erasure/panel.html", erasure_panel, order=41)

@@ -20,6 +20,11 @@ which rows hold the right now (:func:`register_carrier`), and :func:`has` and
 :func:`visible` answer from those rows, never from the guardian rows derived
 from them. So a grant past its expiry gives nothing, sweep or no sweep, and no
 global permission or hand-assigned guardian row can stand in for a grant.
+
+Auditors read everything and change nothing: the rights that mean working a
+case are registered (:func:`register_work`), an auditor is never given one
+(:func:`work_refusal`), and one an auditor holds on an object anyway counts for
+nothing here.
 """
 
 from __future__ import annotations
@@ -73,6 +78,34 @@ def _carried(user, perm: str, qs: QuerySet) -> QuerySet:
     return qs.filter(pk__in=_carriers[perm](user))
 
 
+# Object permissions that mean working a case (an incident, a DSAR), registered by their apps.
+_work: set[str] = set()
+
+
+def register_work(*perms: str) -> None:
+    """Mark ``perms`` as working a case: auditors never hold them on an object (see :func:`work_refusal`)."""
+    _work.update(perms)
+
+
+def _audits(user) -> bool:
+    # Membership itself, not in_role(): a superuser is no auditor here.
+    return AUDITORS in role_names(user)
+
+
+def work_refusal(user) -> str | None:
+    """Why ``user`` may not be given a case to work (made a handler), or ``None`` when they may.
+
+    Auditors read every case and work none (spec, "Users and roles"): an auditor is never made a
+    handler, and a case-work right an auditor holds on an object anyway (given before this rule, or
+    by hand) counts for nothing in :func:`has` and :func:`visible`.
+    """
+    if not user.is_active:
+        return f"{user} is inactive."
+    if _audits(user):
+        return f"{user} is an auditor: auditors read cases, they do not work them."
+    return None
+
+
 def has(user, perm: str, obj: Model | None = None) -> bool:
     """True when ``user`` holds ``perm`` globally (a role) or on ``obj``."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -81,7 +114,9 @@ def has(user, perm: str, obj: Model | None = None) -> bool:
         return obj is not None and _carried(user, perm, type(obj)._default_manager.filter(pk=obj.pk)).exists()
     if user.has_perm(perm):
         return True
-    return obj is not None and user.has_perm(perm, obj)
+    if obj is None or (perm in _work and _audits(user)):
+        return False
+    return user.has_perm(perm, obj)
 
 
 def require(user, perm: str, obj: Model | None = None, message: str | None = None) -> None:
@@ -97,6 +132,10 @@ def visible(user, perm: str | list[str], qs: QuerySet, *, any_perm: bool = True)
         return _carried(user, perm, qs)
     if not isinstance(perm, str) and _carriers.keys() & set(perm):
         raise ValueError("Ask for a carried permission on its own.")
+    if not isinstance(perm, str) and _work & set(perm):
+        raise ValueError("Ask for a case-work permission on its own.")
+    if isinstance(perm, str) and perm in _work and _audits(user) and not user.has_perm(perm):
+        return qs.none()
     return get_objects_for_user(user, perm, klass=qs, any_perm=any_perm, accept_global_perms=True, with_superuser=True)
 
 
@@ -128,7 +167,17 @@ def remove(perm: str, who, obj: Model) -> None:
 def holders(perm: str, obj: Model) -> QuerySet:
     """Users holding ``perm`` directly on ``obj`` (not through a role)."""
     # Without attach_perms guardian answers a queryset of users, not a dict.
-    return cast(QuerySet, get_users_with_perms(obj, only_with_perms_in=[codename(perm)], with_group_users=True))
+    users = cast(QuerySet, get_users_with_perms(obj, only_with_perms_in=[codename(perm)], with_group_users=True))
+    return users.exclude(groups__name=AUDITORS) if perm in _work else users
+
+
+def held_directly(user, perm: str, qs: QuerySet[M]) -> QuerySet[M]:
+    """The objects of ``qs`` on which ``user`` holds ``perm`` by a row of their own (not through a role)."""
+    app_label, name = split(perm)
+    rows = object_permission_model(qs.model)._default_manager.filter(
+        user=user, permission__content_type__app_label=app_label, permission__codename=name
+    )
+    return qs.filter(pk__in=rows.values("content_object_id"))
 
 
 def prefetch_holders(qs: QuerySet[M], perm: str, *, to_attr: str) -> QuerySet[M]:
@@ -141,6 +190,8 @@ def prefetch_holders(qs: QuerySet[M], perm: str, *, to_attr: str) -> QuerySet[M]
     rows = relation.related_model._default_manager.filter(
         permission__content_type__app_label=app_label, permission__codename=name
     )
+    if perm in _work:
+        rows = rows.exclude(user__groups__name=AUDITORS)
     accessor = relation.get_accessor_name()
     if accessor is None:
         raise ImproperlyConfigured(f"{relation} has no reverse accessor.")
@@ -249,14 +300,22 @@ def remove_carried(model: type[Model], source: QuerySet, *, user: str, obj: str,
     return object_permission_model(model)._default_manager.filter(Exists(carried)).delete()[0]
 
 
-def in_role(user, *groups: str) -> bool:
-    """Whether ``user`` belongs to one of the role groups (cached on the user object)."""
-    if not user.is_authenticated:
-        return False
+def role_names(user) -> set[str]:
+    """The names of the groups ``user`` belongs to (cached on the user object)."""
+    if user is None or not user.is_authenticated:
+        return set()
     names = getattr(user, "_role_names", None)
     if names is None:
         names = set(user.groups.values_list("name", flat=True))
         user._role_names = names
+    return names
+
+
+def in_role(user, *groups: str) -> bool:
+    """Whether ``user`` belongs to one of the role groups; a superuser belongs to all."""
+    if not user.is_authenticated:
+        return False
+    names = role_names(user)
     return user.is_superuser or bool(names.intersection(groups))
 
 

@@ -190,6 +190,30 @@ class Target:
     asset: Any
 
 
+def case_for(target: Target, make: Callable[[Any], Any], *, rights: Iterable[str], another: Callable[[Any], Any]):
+    """The case (incident, DSAR) of one matrix cell: ``make(handler)`` builds it with ``handler`` (a user,
+    or ``None``) assigned through the app's own service; ``another(handler)`` builds a plainer one.
+
+    Own: the persona handles it. An auditor, whom no service makes a handler, is given the handler's
+    ``rights`` on it by hand (a row left from before that rule): they must count for nothing.
+    Other: the persona handles *another* case, so each "other" answer is that of a handler of one case
+    on a case they do not handle.
+    """
+    user = target.world.user(target.persona)
+    refusal = user is not None and permissions.work_refusal(user)
+    if target.ownership == OWN:
+        if not refusal:
+            return make(user)
+        case = make(None)
+        for perm in rights:
+            permissions.assign(perm, user, case)
+        return case
+    rights = list(rights)
+    if user is not None and PERSONA[target.persona].own and not refusal and not all(map(user.has_perm, rights)):
+        another(user)
+    return make(None)
+
+
 # --- Routes, read from the URLconf --------------------------------------------
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")  # HEAD follows GET; OPTIONS describes
@@ -300,6 +324,36 @@ def answers(*, default: Expected | None = None, **by_role: Expected) -> dict[str
     return {role: by_role.get(role, default) for role in MATRIX_ROLES}
 
 
+def page_answers(expect: Mapping[str, Expected], done: int | tuple[int, ...] | None = None) -> dict[str, Expected]:
+    """The API's answers as a page gives them: the anonymous are sent to sign in (401 → :data:`LOGIN`),
+    and an action done (``done``: a status or several) redirects (302)."""
+    done_statuses = done if isinstance(done, tuple) else (done,)
+
+    def page(value):
+        if isinstance(value, tuple):
+            return tuple(page(v) for v in value)
+        return LOGIN if value == 401 else 302 if value in done_statuses else value
+
+    return {role: page(value) for role, value in expect.items()}
+
+
+def case_answers(ok: Expected, *, read: bool = False, anonymous: Expected = 401) -> dict[str, Expected]:
+    """A case (an incident, a DSAR): ``ok`` for its handler (own) and 404 on another case, even one
+    handling a case of their own; privacy officers on every case. Auditors read every case (``read``)
+    and work none (403), not even one whose handler's rights they hold (see :func:`case_for`)."""
+    handler = (ok, 404)
+    return answers(
+        anonymous=anonymous,
+        employee=handler,
+        reviewer=handler,
+        other_reviewer=handler,
+        access_admin=handler,
+        privacy_officer=(ok, ok),
+        auditor=(ok, ok) if read else (403, 403),
+        service=404,
+    )
+
+
 @dataclass(frozen=True)
 class Case:
     row: Row
@@ -368,31 +422,41 @@ def coverage_errors(rows: Iterable[Row], found: Mapping[str, Route], kinds: Mapp
     return errors
 
 
-def matrix_tables() -> tuple[list[Row], dict[str, Callable]]:
-    """``ROWS`` and ``KINDS`` of every project app's ``tests/authorisation.py``.
-
-    Found by name rather than imported, so ``portal`` depends on no app; each app classifies its
-    own routes and says how to make the objects its ids name: ``KINDS[kind](target)``.
-    """
-    rows: list[Row] = []
-    kinds: dict[str, Callable] = {}
+def _matrix_modules():
+    """Each project app's ``tests/authorisation.py``, found by name rather than imported, so ``portal``
+    depends on no app."""
     base = Path(settings.BASE_DIR).resolve()
     for app in apps.get_app_configs():
         if not Path(app.path).resolve().is_relative_to(base):
             continue
         name = f"{app.name}.tests.authorisation"
         try:
-            module = importlib.import_module(name)
+            yield importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name in (name, f"{app.name}.tests"):
                 continue
             raise
+
+
+def matrix_tables() -> tuple[list[Row], dict[str, Callable]]:
+    """``ROWS`` and ``KINDS`` of every project app's ``tests/authorisation.py``.
+
+    Each app classifies its own routes and says how to make the objects its ids name: ``KINDS[kind](target)``.
+    """
+    rows: list[Row] = []
+    kinds: dict[str, Callable] = {}
+    for module in _matrix_modules():
         rows.extend(getattr(module, "ROWS", []))
         for kind, make in getattr(module, "KINDS", {}).items():
             if kind in kinds:
                 raise ValueError(f"Two apps define the object kind {kind!r}.")
             kinds[kind] = make
     return rows, kinds
+
+
+def case_kinds() -> set[str]:
+    """The kinds whose "own" is a case the persona handles (built with :func:`case_for`): ``CASE_KINDS``."""
+    return {kind for module in _matrix_modules() for kind in getattr(module, "CASE_KINDS", ())}
 
 
 # --- Running one case ----------------------------------------------------------

@@ -8,7 +8,7 @@ confidential, so only their reviewers decide requests. Web actions answer 302 wh
 """
 
 from access.tests.factories import JUSTIFICATION, AccessRequestFactory, make_break_glass, make_grant
-from portal.testing import LOGIN, Row, answers
+from portal.testing import Row, answers, page_answers
 
 
 def _request(target):
@@ -39,15 +39,8 @@ def _check(world, obj):
     return {"user": world.user("employee").pk, "asset": world.asset().pk, "scope": "use"}
 
 
-def web(expect, done=None):
-    """The same rights on a page: the anonymous are sent to sign in, and ``done`` is a redirect."""
-
-    def page(value):
-        if isinstance(value, tuple):
-            return tuple(page(v) for v in value)
-        return LOGIN if value == 401 else 302 if value == done else value
-
-    return {role: page(value) for role, value in expect.items()}
+# The same rights on a page: the anonymous are sent to sign in, and ``done`` is a redirect.
+web = page_answers
 
 
 # Who sees an object: its owner, the asset's reviewers, and the roles that see everything.

@@ -14,8 +14,10 @@ from portal.errors import Conflict, ValidationError
 @transaction.atomic(savepoint=False)
 def assign_handler(*, actor, request: Request, handler) -> None:
     """Give ``handler`` the request (view and change it); the previous handler loses it. Caller's transaction."""
-    if handler is None or not handler.is_active:
+    if handler is None:
         raise ValidationError(fields={"handler": "Choose an active user."})
+    if refusal := permissions.work_refusal(handler):
+        raise ValidationError(fields={"handler": refusal})
     previous = request.handler
     if previous is not None and previous.pk != handler.pk:
         permissions.remove(VIEW, previous, request)

@@ -1,24 +1,21 @@
 """The authorisation matrix of dsar/ routes (see ``portal/testing.py``).
 
-``(own, other)``: "own" is a request the persona handles (a privacy officer
-assigned them), "other" one they have nothing to do with. Privacy officers see
-and run all requests; auditors see all and change none (as for incidents), but
-an auditor made handler works that one request like anyone else. The public
-form, the intake API and the verification link take no sign-in.
+``(own, other)``: "own" is a request the persona handles (a privacy officer assigned them), "other" one
+they do not handle while they handle another (``testing.case_for``): 404. Privacy officers see and run
+all requests; auditors see all and change none (as for incidents), not even a request whose handler's
+rights they hold. The public form, the intake API and the verification link take no sign-in.
 """
 
 from dsar import services
 from dsar.models import Pause
-from dsar.tests.factories import make_collecting, make_request, manual_task
-from portal.testing import LOGIN, OWN, Row, answers
-
-
-def _handler(target):
-    return target.world.user(target.persona) if target.ownership == OWN else None
+from dsar.tests.factories import make_collecting, make_request, manual_task, matrix_case
+from portal.testing import LOGIN, Row, answers, case_answers, page_answers
 
 
 def _request(target, **kw):
-    return make_request(by=target.world.user("privacy_officer"), handler=_handler(target), **kw)
+    return matrix_case(
+        target, lambda handler: make_request(by=target.world.user("privacy_officer"), handler=handler, **kw)
+    )
 
 
 def _verified(target):
@@ -32,8 +29,8 @@ def _paused(target):
 
 
 def _task(target):
-    world = target.world
-    request = make_collecting(by=world.user("privacy_officer"), handler=_handler(target), assets=[target.asset])
+    officer = target.world.user("privacy_officer")
+    request = matrix_case(target, lambda handler: make_collecting(by=officer, handler=handler, assets=[target.asset]))
     return manual_task(request)
 
 
@@ -51,25 +48,10 @@ KINDS = {
     "dsar_link": _link,
 }
 
-
-def _by_role(*, own, other_ok, other_no, anonymous, auditor_other, service=404):
-    """Handlers on theirs, privacy officers on all; the auditor sees all."""
-    return answers(
-        anonymous=anonymous,
-        employee=(own, other_no),
-        reviewer=(own, other_no),
-        other_reviewer=(own, other_no),
-        access_admin=(own, other_no),
-        privacy_officer=(own, other_ok),
-        auditor=(own, auditor_other),
-        service=service,
-    )
-
-
 # API
-SEE = _by_role(own=200, other_ok=200, other_no=404, anonymous=401, auditor_other=200)
-WORK = _by_role(own=200, other_ok=200, other_no=404, anonymous=401, auditor_other=403)
-COLLECT = _by_role(own=202, other_ok=202, other_no=404, anonymous=401, auditor_other=403)
+SEE = case_answers(200, read=True)
+WORK = case_answers(200)
+COLLECT = case_answers(202)
 ASSIGN = answers(
     anonymous=401,
     employee=(403, 404),
@@ -81,12 +63,12 @@ ASSIGN = answers(
     service=404,
 )
 # Pages: actions answer with a redirect back to the request.
-PAGE = _by_role(own=200, other_ok=200, other_no=404, anonymous=LOGIN, auditor_other=200)
-ACT = _by_role(own=302, other_ok=302, other_no=404, anonymous=LOGIN, auditor_other=403)
-PAGE_ASSIGN = {**ASSIGN, "anonymous": LOGIN, "privacy_officer": (302, 302)}
+PAGE = page_answers(SEE)
+ACT = page_answers(WORK, done=200)
+PAGE_ASSIGN = page_answers(ASSIGN, done=200)
 OFFICERS_ONLY = answers(default=403, anonymous=LOGIN, privacy_officer=200)
 
-HANDLER_NOTE = "an auditor made handler works that one request like anyone else"
+AUDITOR_NOTE = "an auditor holding a handler's rights on the request still changes nothing"
 REASON = {"reason": "The subject asked for more than we can gather in a month."}
 VERIFY = {"method": "document", "note": "Passport seen."}
 INTAKE = {"type": "access", "email": "ann@example.com", "jurisdiction": "gdpr", "name": "Ann"}
@@ -105,7 +87,7 @@ ROWS = [
     Row("api-dsar-intake", "POST", answers(default=202), body=INTAKE, note="no login; the same answer for anyone"),
     Row("api-dsar-list", "GET", answers(default=200, anonymous=401)),
     Row("api-dsar-detail", "GET", SEE, kind="dsar_request"),
-    Row("api-dsar-extend", "POST", WORK, kind="dsar_request", body=REASON, note=HANDLER_NOTE),
+    Row("api-dsar-extend", "POST", WORK, kind="dsar_request", body=REASON, note=AUDITOR_NOTE),
     Row("api-dsar-collect", "POST", COLLECT, kind="dsar_verified"),
     Row("api-dsar-assign", "POST", ASSIGN, kind="dsar_request", body=_handler_body),
     Row("api-dsar-verify", "POST", WORK, kind="dsar_request", body=VERIFY),
@@ -163,4 +145,6 @@ ROWS = [
 from dsar.tests import authorisation_package  # noqa: E402
 
 KINDS.update(authorisation_package.KINDS)
+# "Own" is a request the persona handles (``matrix_case``), except the links mailed to the subject.
+CASE_KINDS = set(KINDS) - {"dsar_link", "dsar_download"}
 ROWS += authorisation_package.ROWS

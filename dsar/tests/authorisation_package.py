@@ -1,6 +1,6 @@
 """Authorisation rows of the package, delivery and erasure routes (added to ``dsar/tests/authorisation.py``).
 
-"Own" is a request the persona handles; "other" one they have nothing to do with. The package is
+"Own" is a request the persona handles; "other" one they do not handle (while they handle another). The package is
 built by a privacy officer who is not the persona (``dsar-officer``), so approving it is a second
 pair of eyes for everyone. Erasure tasks are on the asset of the persona's sphere: its reviewer
 confirms (rita on the first asset, oscar on the other); a handler, a privacy officer (the asset has a
@@ -13,17 +13,15 @@ from dsar.delivery import services as delivery
 from dsar.erasure import services as erasure
 from dsar.models import Task
 from dsar.package import services as packages
-from dsar.tests.factories import make_request, officer
+from dsar.tests.factories import make_request, matrix_case, officer
 from dsar.tests.package_factories import collect, in_review
-from portal.testing import LOGIN, OWN, Row, answers
-
-
-def _handler(target):
-    return target.world.user(target.persona) if target.ownership == OWN else None
+from portal.testing import LOGIN, Row, answers, case_answers, page_answers
 
 
 def _review(target, **kw):
-    req = make_request(by=officer(), handler=_handler(target), verified=True, customer_id="C-1001", **kw)
+    req = matrix_case(
+        target, lambda handler: make_request(by=officer(), handler=handler, verified=True, customer_id="C-1001", **kw)
+    )
     collect(
         req,
         target.asset,
@@ -64,7 +62,9 @@ def _download(target):
 
 
 def _erasure_verified(target):
-    return make_request(by=officer(), handler=_handler(target), verified=True, type="erasure")
+    return matrix_case(
+        target, lambda handler: make_request(by=officer(), handler=handler, verified=True, type="erasure")
+    )
 
 
 def _erasure_task(target):
@@ -93,21 +93,7 @@ KINDS = {
 }
 
 
-def _work(ok, *, anonymous=401, auditor_other=403):
-    """Handlers on theirs, privacy officers on all; the auditor sees all and changes none."""
-    return answers(
-        anonymous=anonymous,
-        employee=(ok, 404),
-        reviewer=(ok, 404),
-        other_reviewer=(ok, 404),
-        access_admin=(ok, 404),
-        privacy_officer=(ok, ok),
-        auditor=(ok, auditor_other),
-        service=404,
-    )
-
-
-SEE = _work(200, auditor_other=200)
+SEE = case_answers(200, read=True)
 # Confirming an erasure: the asset's reviewer only (see the module docstring).
 CONFIRM = answers(
     anonymous=401,
@@ -119,27 +105,12 @@ CONFIRM = answers(
     auditor=(403, 403),
     service=404,
 )
-TASK_PAGE = answers(
-    anonymous=LOGIN,
-    employee=(200, 404),
-    reviewer=(200, 404),
-    other_reviewer=(200, 404),
-    access_admin=(200, 404),
-    privacy_officer=(200, 200),
-    auditor=(200, 200),
-    service=404,
-)
+TASK_PAGE = page_answers(SEE)
 
 
 def _page(expect):
     """The same rights on pages: the anonymous sign in, a done action redirects back (302)."""
-
-    def one(value):
-        if isinstance(value, tuple):
-            return tuple(one(v) for v in value)
-        return LOGIN if value == 401 else 302 if value in (200, 201, 204) else value
-
-    return {role: one(value) for role, value in expect.items()}
+    return page_answers(expect, done=(200, 201, 204))
 
 
 REASON = {"reason": "The subject asked us to stop this link."}
@@ -150,38 +121,38 @@ CONFIRM_NOTE = "an asset's reviewer confirms its erasure; the handler and privac
 ROWS = [
     # API
     Row("api-dsar-package", "GET", SEE, kind="dsar_built"),
-    Row("api-dsar-package", "POST", _work(201), kind="dsar_review"),
-    Row("api-dsar-package-approve", "POST", _work(200), kind="dsar_built", note="built by another officer"),
-    Row("api-dsar-package-send", "POST", _work(201), kind="dsar_ready"),
-    Row("api-dsar-package-revoke", "POST", _work(200), kind="dsar_sent", body=REASON),
-    Row("api-dsar-package-misdelivery", "POST", _work(201), kind="dsar_sent", body=NOTE),
-    Row("api-dsar-item-discard", "POST", _work(204), kind="dsar_item", body=REASON),
-    Row("api-dsar-erasure", "POST", _work(201), kind="dsar_erasure_verified"),
-    Row("api-dsar-erasure-complete", "POST", _work(200), kind="dsar_erasure_done"),
+    Row("api-dsar-package", "POST", case_answers(201), kind="dsar_review"),
+    Row("api-dsar-package-approve", "POST", case_answers(200), kind="dsar_built", note="built by another officer"),
+    Row("api-dsar-package-send", "POST", case_answers(201), kind="dsar_ready"),
+    Row("api-dsar-package-revoke", "POST", case_answers(200), kind="dsar_sent", body=REASON),
+    Row("api-dsar-package-misdelivery", "POST", case_answers(201), kind="dsar_sent", body=NOTE),
+    Row("api-dsar-item-discard", "POST", case_answers(204), kind="dsar_item", body=REASON),
+    Row("api-dsar-erasure", "POST", case_answers(201), kind="dsar_erasure_verified"),
+    Row("api-dsar-erasure-complete", "POST", case_answers(200), kind="dsar_erasure_done"),
     Row("api-dsar-erasure-task-list", "GET", answers(default=200, anonymous=401)),
     Row("api-dsar-erasure-task-confirm", "POST", CONFIRM, kind="dsar_erasure_task", note=CONFIRM_NOTE),
     Row(
         "api-dsar-erasure-task-hold",
         "POST",
-        _work(200),
+        case_answers(200),
         kind="dsar_erasure_task",
         body=REASON,
         note="the asset's reviewer or whoever works the request",
     ),
     # Pages
-    Row("dsar:package-build", "POST", _page(_work(201)), kind="dsar_review"),
-    Row("dsar:package-approve", "POST", _page(_work(200)), kind="dsar_built"),
-    Row("dsar:package-send", "POST", _page(_work(201)), kind="dsar_ready"),
-    Row("dsar:package-revoke", "POST", _page(_work(200)), kind="dsar_sent", body=REASON),
+    Row("dsar:package-build", "POST", _page(case_answers(201)), kind="dsar_review"),
+    Row("dsar:package-approve", "POST", _page(case_answers(200)), kind="dsar_built"),
+    Row("dsar:package-send", "POST", _page(case_answers(201)), kind="dsar_ready"),
+    Row("dsar:package-revoke", "POST", _page(case_answers(200)), kind="dsar_sent", body=REASON),
     Row("dsar:package-misdelivery", "GET", {**SEE, "anonymous": LOGIN}, kind="dsar_sent", note="asks first"),
-    Row("dsar:package-misdelivery", "POST", _page(_work(201)), kind="dsar_sent", body=NOTE),
-    Row("dsar:item-discard", "POST", _page(_work(204)), kind="dsar_item", body=REASON),
-    Row("dsar:erasure-start", "POST", _page(_work(201)), kind="dsar_erasure_verified"),
-    Row("dsar:erasure-complete", "POST", _page(_work(200)), kind="dsar_erasure_done"),
+    Row("dsar:package-misdelivery", "POST", _page(case_answers(201)), kind="dsar_sent", body=NOTE),
+    Row("dsar:item-discard", "POST", _page(case_answers(204)), kind="dsar_item", body=REASON),
+    Row("dsar:erasure-start", "POST", _page(case_answers(201)), kind="dsar_erasure_verified"),
+    Row("dsar:erasure-complete", "POST", _page(case_answers(200)), kind="dsar_erasure_done"),
     Row("dsar:erasure-queue", "GET", answers(default=200, anonymous=LOGIN)),
     Row("dsar:erasure-task", "GET", TASK_PAGE, kind="dsar_erasure_task"),
     Row("dsar:erasure-confirm", "POST", _page(CONFIRM), kind="dsar_erasure_task", note=CONFIRM_NOTE),
-    Row("dsar:erasure-hold", "POST", _page(_work(200)), kind="dsar_erasure_task", body=REASON),
+    Row("dsar:erasure-hold", "POST", _page(case_answers(200)), kind="dsar_erasure_task", body=REASON),
     # Public: the token is the key.
     Row("dsar:package-download", "GET", PUBLIC, kind="dsar_download", note="the page; counts nothing"),
     Row("dsar:package-download", "POST", PUBLIC, kind="dsar_download", note="the ZIP, streamed; the first of three"),

@@ -35,3 +35,13 @@ def make_collecting(*, by=None, handler=None, assets=(), **kw) -> Request:
 
 def manual_task(request: Request) -> Task:
     return request.tasks.filter(method=Task.Method.MANUAL).first()
+
+
+def matrix_case(target, make):
+    """The request of one authorisation-matrix cell (``portal.testing.case_for``): ``make(handler)`` builds it."""
+    from portal.testing import case_for
+
+    def another(handler):
+        return make_request(email="bob@example.com", handler=handler)
+
+    return case_for(target, make, rights=(services.VIEW, services.CHANGE), another=another)

@@ -126,8 +126,8 @@ def incident_assign_handler(*, actor, incident: Incident, handler) -> Incident:
     """A privacy officer makes ``handler`` work this incident (see and change it)."""
     incident = lock(incident)
     permissions.require(actor, ASSIGN, incident, message="Only privacy officers assign handlers.")
-    if not handler.is_active:
-        raise ValidationError(fields={"handler": f"{handler} is inactive."})
+    if refusal := permissions.work_refusal(handler):
+        raise ValidationError(fields={"handler": refusal})
     permissions.assign(VIEW, handler, incident)
     permissions.assign(CHANGE, handler, incident)
     record(

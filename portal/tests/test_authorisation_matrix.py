@@ -36,6 +36,32 @@ def test_authorisation(case, db):
         pytest.fail(str(result), pytrace=False)
 
 
+# The routes anyone may use without signing in, each with why. Every other route sends the anonymous to
+# sign in (a page) or answers 401 (the API); one that starts answering them otherwise fails below.
+PUBLIC = {
+    "login": "the sign-in page itself",
+    "logout": "signing out: for someone not signed in, a redirect to sign in",
+    "api-token": "trades a username and password for a token (throttled); no session is read",
+    "api-schema": "the API's description: no data",
+    "api-docs": "the API's browsable docs: no data",
+    "api-not-found": "a JSON 404 for any unknown /api/ path",
+    "api-dsar-intake": "data subjects file requests without an account (SPEC: no login, throttled, the same 202)",
+    "dsar:intake": "the public DSAR form (SPEC: no login, throttled)",
+    "dsar:verify": "the verification link mailed to the subject: the signed, single-use token is the authority",
+    "dsar:package-download": "the download link mailed to the subject: the token is the authority",
+}
+SIGN_IN_FIRST = (401, testing.LOGIN)
+
+
+def test_only_the_listed_public_routes_answer_the_anonymous():
+    public = {(row.method, row.route) for row in ROWS if row.expect.get("anonymous") not in SIGN_IN_FIRST}
+    unlisted = [f"{method} {route}" for method, route in sorted(public) if route not in PUBLIC]
+    stale = [route for route in PUBLIC if route not in {r for _, r in public}]
+
+    assert not unlisted, f"Answer the anonymous without sign-in, yet not in PUBLIC: {unlisted}"
+    assert not stale, f"In PUBLIC, yet sign-in first everywhere (or gone): {stale}"
+
+
 # Writes that use no cookie, so there is nothing for a forged cross-site request to ride on.
 NO_SESSION = {
     ("api-token", "POST"): "trades a username and password for a token; no session is read",
@@ -186,11 +212,14 @@ def _done(value) -> bool:
 SHARED_KINDS = {"asset", "user", "offboarded_user", "audit_event"}
 # Links mailed to a data subject: the token is the authority, whoever holds it and whether signed in or not.
 BEARER_KINDS = {"dsar_link", "dsar_download"}
+# Incidents and DSARs, their tasks, evidence, packages...: "own" is the case the persona handles.
+CASE_KINDS = testing.case_kinds()
 
 
 def test_the_auditor_role_adds_no_write_anywhere():
-    """Auditors read everything and change nothing: on someone else's case every write is refused, and
-    elsewhere they may do only what any employee may (report an incident, request access for themselves)."""
+    """Auditors read everything and change nothing: on someone else's case every write is refused, on a case
+    whose handler's rights they hold too, and elsewhere they may do only what any employee may (report an
+    incident, request access for themselves, cancel their own request)."""
     rows, _ = testing.matrix_tables()
     wrong = []
     for row in rows:
@@ -205,12 +234,16 @@ def test_the_auditor_role_adds_no_write_anywhere():
                     wrong.append(f"{row.method} {row.route}: the auditor may, an employee may not")
         elif _done(_answer(row, "auditor", testing.OTHER)):
             wrong.append(f"{row.method} {row.route}: the auditor changes someone else's {row.kind}")
+        elif row.kind in CASE_KINDS and _done(_answer(row, "auditor", testing.OWN)):
+            # The auditor's "own" case is one whose handler's rights they hold: those count for nothing.
+            wrong.append(f"{row.method} {row.route}: the auditor works a {row.kind} whose handler's rights they hold")
     assert not wrong, "\n".join(wrong)
 
 
 def test_another_case_is_invisible_to_an_employee_or_its_handler():
-    """An employee (and a handler, whose "own" is the case they handle) never acts on, nor learns of, a
-    case outside their sphere: another's request, grant, incident or review item answers 404, never 403."""
+    """An employee, a reviewer or a handler (whose "own" is the case they handle, and who on "other" handles
+    another case: ``testing.case_for``) never acts on, nor learns of, a case outside their sphere: another's
+    request, grant, incident, DSAR or review item answers 404 to every read and every action, never 403."""
     rows, _ = testing.matrix_tables()
     wrong = []
     for row in rows:
@@ -218,7 +251,10 @@ def test_another_case_is_invisible_to_an_employee_or_its_handler():
             continue
         if row.kind is None or row.kind in SHARED_KINDS:
             continue
-        answer = _answer(row, "employee", testing.OTHER)
-        if answer != 404:
-            wrong.append(f"{row.method} {row.route}: an employee gets {answer} on another's {row.kind}")
+        # Access admins see every access request and grant, but only the incidents and DSARs they handle.
+        extra = ("access_admin",) if row.kind in CASE_KINDS else ()
+        for role in ("employee", "reviewer", "other_reviewer", *extra):
+            answer = _answer(row, role, testing.OTHER)
+            if answer != 404:
+                wrong.append(f"{row.method} {row.route}: {role} gets {answer} on another's {row.kind}")
     assert not wrong, "\n".join(wrong)
