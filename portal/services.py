@@ -55,6 +55,10 @@ def _set_reviewers(*, asset: DataAsset, reviewer_ids: list[int]) -> dict[str, li
     current = {u.pk: u for u in permissions.holders("portal.review_dataasset", asset)}
     wanted = {u.pk: u for u in users}
     added, removed = sorted(wanted.keys() - current.keys()), sorted(current.keys() - wanted.keys())
+    # Reviewing decides who gets personal data: auditors read, they decide nothing.
+    refused = [why for why in (permissions.work_refusal(wanted[pk]) for pk in added) if why]
+    if refused:
+        raise ValidationError(fields={"reviewers": " ".join(refused)})
     permissions.assign_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in added])
     permissions.remove_many(DataAsset, [(pk, asset.pk, "portal.review_dataasset") for pk in removed])
     return {"added": added, "removed": removed}

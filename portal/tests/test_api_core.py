@@ -261,6 +261,18 @@ def test_an_unknown_reviewer_leaves_nothing_half_done(client_of, access_admin, r
     assert _audit_actions() == []
 
 
+@pytest.mark.django_db
+def test_an_auditor_cannot_be_made_a_reviewer(client_of, access_admin, auditor, asset):
+    # Reviewing decides who gets personal data; auditors read and decide nothing.
+    created = client_of(access_admin).post("/api/assets/", {**NEW_ASSET, "reviewers": [auditor.pk]}, format="json")
+    changed = client_of(access_admin).patch(f"/api/assets/{asset.pk}", {"reviewers": [auditor.pk]}, format="json")
+
+    assert created.status_code == changed.status_code == 400
+    assert "auditors read cases" in created.json()["errors"]["reviewers"][0]
+    assert not DataAsset.objects.filter(name=NEW_ASSET["name"]).exists()
+    assert not permissions.has(auditor, "portal.review_dataasset", asset)
+
+
 # --- Changing assets ------------------------------------------------------
 
 
