@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.core.files.storage import default_storage
@@ -58,8 +59,21 @@ def _systems(request: Request, counts: list[contents.SourceCount]) -> list[summa
     return list(systems.values())
 
 
-def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.Assembled]:
-    """Write the package of ``request``'s own items with ids up to ``up_to``; return its storage name and facts."""
+def _counted(items: Iterable, progress: Callable[[int], None] | None) -> Iterator:
+    """The items, telling ``progress`` how many were written after every :data:`BATCH`."""
+    for done, item in enumerate(items, start=1):
+        yield item
+        if progress is not None and done % BATCH == 0:
+            progress(done)
+
+
+def assemble(
+    *, request: Request, up_to: int, built_at, progress: Callable[[int], None] | None = None
+) -> tuple[str, contents.Assembled]:
+    """Write the package of ``request``'s own items with ids up to ``up_to``; return its storage name and facts.
+
+    ``progress(n)`` hears how many items are written, every :data:`BATCH` (the request page's progress bar).
+    """
     name = package_name(request)
     final = Path(default_storage.path(name))
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +92,7 @@ def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.A
     handle, temp = tempfile.mkstemp(dir=final.parent, prefix=".building-", suffix=".zip")
     try:
         with os.fdopen(handle, "wb") as out, StreamingZip(out, when=timezone.localtime(built_at)) as z:
-            counts = contents.write_items(z, items, asset_names=asset_names, rows=rows)
+            counts = contents.write_items(z, _counted(items, progress), asset_names=asset_names, rows=rows)
             data_files = sorted({row["path"] for row in rows if row["path"].startswith("data/")})
             data_files += [p.removesuffix(".json") + ".csv" for p in data_files]
             file_dirs = sorted(
