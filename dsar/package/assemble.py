@@ -26,9 +26,35 @@ BATCH = 500
 ITEM_FIELDS = ("id", "asset_id", "source", "kind", "subject_identifier", "data", "file", "name", "size")
 
 
-def package_name(request: Request) -> str:
-    # The random part keeps a rebuilt package from taking the name of the one it replaces.
-    return f"dsar/{request.pk}/packages/{request.reference}-{secrets.token_hex(8)}.zip"
+def package_name(request: Request, package_id: int) -> str:
+    # The random part keeps two runs of one build (a redelivered task) from writing the same file.
+    return f"{_folder(request)}/{request.reference}-{package_id}-{secrets.token_hex(8)}.zip"
+
+
+def _folder(request: Request) -> str:
+    return f"dsar/{request.pk}/packages"
+
+
+def _temp_prefix(package_id: int) -> str:
+    return f".building-{package_id}-"
+
+
+def sweep_leftovers(request: Request, package_id: int, *, keep: str) -> list[str]:
+    """Delete what earlier runs of this package's build left behind (a worker killed half-way or before storing).
+
+    Called once the build is stored. A duplicate run still writing loses its file and fails; its retry
+    finds the package built and stops, so it never stores a second one.
+    """
+    folder = _folder(request)
+    try:
+        names = default_storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return []
+    mine = (f"{request.reference}-{package_id}-", _temp_prefix(package_id))
+    gone = [f"{folder}/{n}" for n in names if n.startswith(mine) and f"{folder}/{n}" != keep]
+    for name in gone:
+        default_storage.delete(name)
+    return gone
 
 
 def _systems(request: Request, counts: list[contents.SourceCount]) -> list[summary.System]:
@@ -68,13 +94,13 @@ def _counted(items: Iterable, progress: Callable[[int], None] | None) -> Iterato
 
 
 def assemble(
-    *, request: Request, up_to: int, built_at, progress: Callable[[int], None] | None = None
+    *, request: Request, package_id: int, up_to: int, built_at, progress: Callable[[int], None] | None = None
 ) -> tuple[str, contents.Assembled]:
-    """Write the package of ``request``'s own items with ids up to ``up_to``; return its storage name and facts.
+    """Write package ``package_id`` of ``request``'s own items with ids up to ``up_to``; return its name and facts.
 
     ``progress(n)`` hears how many items are written, every :data:`BATCH` (the request page's progress bar).
     """
-    name = package_name(request)
+    name = package_name(request, package_id)
     final = Path(default_storage.path(name))
     final.parent.mkdir(parents=True, exist_ok=True)
     asset_ids = set(Task.objects.filter(request=request).values_list("asset_id", flat=True))
@@ -89,7 +115,7 @@ def assemble(
         .iterator(chunk_size=BATCH)
     )
     rows: list[dict] = []
-    handle, temp = tempfile.mkstemp(dir=final.parent, prefix=".building-", suffix=".zip")
+    handle, temp = tempfile.mkstemp(dir=final.parent, prefix=_temp_prefix(package_id), suffix=".zip")
     try:
         with os.fdopen(handle, "wb") as out, StreamingZip(out, when=timezone.localtime(built_at)) as z:
             counts = contents.write_items(z, _counted(items, progress), asset_names=asset_names, rows=rows)

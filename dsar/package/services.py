@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from dsar.models import MAX_REASON, Item, Package, Request
 from dsar.package import guard
-from dsar.package.assemble import assemble
+from dsar.package.assemble import assemble, sweep_leftovers
 from dsar.services.common import CHANGE, bounded_text, lock, record
 from portal import permissions
 from portal.errors import Conflict, Forbidden, NotFound
@@ -39,8 +39,10 @@ BUILD_STALE_AFTER = timedelta(minutes=30)
 ALREADY_BUILDING = "The package is already being built: wait for it to finish."
 
 
-def current(request: Request, *, for_update: bool = False) -> Package | None:
+def current(request: Request, *, for_update: bool = False, manifest: bool = True) -> Package | None:
+    """The request's package (``manifest=False`` leaves out its manifest: a row per item, megabytes)."""
     qs = Package.objects.current().filter(request=request)
+    qs = qs if manifest else qs.defer("manifest")
     return (qs.select_for_update() if for_update else qs).first()
 
 
@@ -77,7 +79,7 @@ def package_build(*, actor, request: Request) -> Package:
         _buildable(locked)
         guard.check(locked)
         now = timezone.now()
-        previous = current(locked, for_update=True)
+        previous = current(locked, for_update=True, manifest=False)
         if previous is not None and previous.is_building and previous.requested_at > now - BUILD_STALE_AFTER:
             raise Conflict(ALREADY_BUILDING)
         if previous is not None:
@@ -156,7 +158,13 @@ def package_assemble(*, package_id: int) -> Package | None:
     def progress(done: int) -> None:
         Package.objects.filter(pk=package_id, state=Package.State.BUILDING).update(items_done=done)
 
-    name, built = assemble(request=package.request, up_to=package.items_up_to, built_at=built_at, progress=progress)
+    name, built = assemble(
+        request=package.request,
+        package_id=package_id,
+        up_to=package.items_up_to,
+        built_at=built_at,
+        progress=progress,
+    )
     stored = False
     try:
         with transaction.atomic():
@@ -185,6 +193,7 @@ def package_assemble(*, package_id: int) -> Package | None:
                     "sources": built.manifest["sources"],
                 },
             )
+            sweep_leftovers(request, package_id, keep=name)  # the last step: a rollback only leaves them
             stored = True
     finally:
         if not stored:

@@ -283,3 +283,22 @@ def test_the_request_page_of_a_building_package_uses_the_same_queries_for_10_and
         return _count(web_of(employee), f"/dsar/{req.pk}/")
 
     assert page_queries(10) == page_queries(1000)
+
+
+def test_what_a_killed_worker_left_behind_is_swept_when_the_build_is_stored(
+    in_background, privacy_officer, employee, private_storage
+):
+    req = request_in_review(privacy_officer, employee)
+    package = services.package_build(actor=employee, request=req)
+    folder = private_storage / "dsar" / str(req.pk) / "packages"
+    folder.mkdir(parents=True, exist_ok=True)
+    # A worker killed after writing the ZIP, and one killed half-way through it; and another package's file.
+    (folder / f"{req.reference}-{package.pk}-0123456789abcdef.zip").write_bytes(b"PK complete, never stored")
+    (folder / f".building-{package.pk}-x1y2.zip").write_bytes(b"PK half")
+    other = folder / f"{req.reference}-{package.pk}0-0123456789abcdef.zip"
+    other.write_bytes(b"PK of package ten times the id")
+
+    build_package_task.apply(kwargs={"package_id": package.pk})
+
+    package.refresh_from_db()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([package.file.name.rsplit("/", 1)[1], other.name])
