@@ -144,4 +144,8 @@ def assemble(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    finally:
+        # A build stopped half-way closes its server-side cursor now, in its own transaction; left to the
+        # garbage collector, the CLOSE would run later inside someone else's and abort it (PostgreSQL).
+        items.close()
     return name, result
