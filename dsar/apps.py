@@ -14,6 +14,7 @@ class DsarConfig(AppConfig):
         from dsar.delivery import tasks as delivery_tasks  # noqa: F401
         from dsar.erasure import tasks as erasure_tasks  # noqa: F401
         from dsar.erasure.selectors import erasure_panel, erasure_section
+        from dsar.package import tasks as package_tasks  # noqa: F401
         from dsar.package.selectors import package_section
         from dsar.services import offboarding as handling
         from dsar.services.common import ASSIGN, CHANGE

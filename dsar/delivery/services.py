@@ -55,11 +55,7 @@ def package_send(*, actor, request: Request) -> DeliveryLink:
     if package is None or not package.is_approved or package.is_purged:
         raise Conflict("There is no approved package to send.")
     guard.check(request)
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
-    link = DeliveryLink.objects.create(
-        package=package, token_hash=token_hash(token), sent_to=request.email, sent_by=actor, expires_at=now + LINK_VALID
-    )
+    link = _issue_link(request, package, actor=actor)
     request.status = Request.Status.DELIVERED
     request.save(update_fields=["status"])
     record(
@@ -67,6 +63,66 @@ def package_send(*, actor, request: Request) -> DeliveryLink:
         actor=actor,
         action="dsar.package.sent",
         details={"package": package.pk, "link": link.pk, "sent_to": link.sent_to, "expires_at": link.expires_at},
+    )
+    return link
+
+
+@transaction.atomic
+def package_resend(*, actor, request: Request) -> DeliveryLink:
+    """Mail a new link for the same approved package once the last one has ended (expired, used up, revoked).
+
+    Refused (409) while a link is live, after a misdelivery, once the package's
+    files were purged (the purge follows the end of every link: the subject's
+    data is not kept for a link nobody holds), and unless the request is
+    delivered (not closed, withdrawn or erased). The old token stays dead; the
+    new one is a fresh random token, mailed to the verified address only.
+    """
+    request = lock(request)
+    permissions.require(actor, CHANGE, request)
+    if request.status != Request.Status.DELIVERED:
+        status = request.get_status_display().lower()
+        raise Conflict(f"The request is {status}: only the package of a delivered request is sent again.")
+    if request.verified_at is None:
+        raise Conflict("The subject's identity is not verified.")
+    package = current(request, for_update=True)
+    last = package.links.order_by("-created_at", "-pk").first() if package is not None else None
+    if package is None or not package.is_approved or last is None:
+        raise Conflict("No package of this request was sent: send it first.")
+    if package.misdelivery_incident_id is not None:
+        raise Conflict(
+            f"This package reached the wrong person (incident {package.misdelivery_incident.reference}): "
+            "it is not sent again."
+        )
+    now = timezone.now()
+    if DeliveryLink.objects.live(now).filter(package=package).exists():
+        raise Conflict("A link of this request is still live: revoke it first, or let the subject use it.")
+    if package.is_purged or not default_storage.exists(package.file.name or ""):
+        raise Conflict("The package's files were purged after its link ended: it can no longer be sent again.")
+    guard.check(request)
+    link = _issue_link(request, package, actor=actor, now=now)
+    record(
+        request=request,
+        actor=actor,
+        action="dsar.package.resent",
+        details={
+            "package": package.pk,
+            "link": link.pk,
+            "sent_to": link.sent_to,
+            "expires_at": link.expires_at,
+            "previous_link": last.pk,
+            "previous_ended": last.state(now),
+        },
+    )
+    return link
+
+
+@transaction.atomic(savepoint=False)
+def _issue_link(request: Request, package: Package, *, actor, now=None) -> DeliveryLink:
+    """A new link (a fresh token; only its hash is stored), mailed on commit to the verified address."""
+    token = secrets.token_urlsafe(32)
+    now = now or timezone.now()
+    link = DeliveryLink.objects.create(
+        package=package, token_hash=token_hash(token), sent_to=request.email, sent_by=actor, expires_at=now + LINK_VALID
     )
     expires = timezone.localtime(link.expires_at)
     notifications.notify(

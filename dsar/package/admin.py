@@ -1,4 +1,4 @@
-"""Packages, links, downloads and erasure records in the admin: read-only; revoking calls the service.
+"""Packages, links, downloads and erasure records in the admin: read-only; revoking and resending call the services.
 
 Registered from ``dsar/admin.py``. The manifest (one row per item) and the token hash are left out:
 the package page in the portal shows what a package holds, and a hash opens nothing.
@@ -27,15 +27,15 @@ class DeliveryLinkInline(admin.TabularInline):
 
 @admin.register(Package)
 class PackageAdmin(ReadOnlyAdmin):
-    list_display = ["request", "built_by", "built_at", "item_count", "size", "approved_by", "purged_at"]
-    list_filter = ["purge_reason"]
+    list_display = ["request", "state", "built_by", "built_at", "item_count", "size", "approved_by", "purged_at"]
+    list_filter = ["state", "purge_reason"]
     list_select_related = ["request", "built_by", "approved_by"]
     search_fields = ["request__reference"]
     raw_id_fields = ["request", "built_by", "approved_by", "misdelivery_incident"]
     exclude = ["manifest"]
     readonly_fields = ["sources"]
     inlines = [DeliveryLinkInline]
-    actions = ["revoke_links"]
+    actions = ["revoke_links", "resend_links"]
 
     @admin.display(description="Sources")
     def sources(self, obj):
@@ -53,6 +53,16 @@ class PackageAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{package.request.reference}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{package.request.reference}: {n} link(s) revoked.")
+
+    @admin.action(description="Send a new link (the last one ended)")
+    def resend_links(self, request, queryset):
+        for package in queryset.select_related("request"):
+            try:
+                link = delivery.package_resend(actor=request.user, request=package.request)
+            except DomainError as exc:
+                self.message_user(request, f"{package.request.reference}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{package.request.reference}: a new link was mailed to {link.sent_to}.")
 
 
 @admin.register(DeliveryLink)

@@ -73,7 +73,12 @@ class PackageSerializer(serializers.ModelSerializer):
         model = Package
         fields = [
             "id",
+            "state",
             "built_by",
+            "requested_at",
+            "items_expected",
+            "items_done",
+            "build_error",
             "built_at",
             "size",
             "sha256",
@@ -149,10 +154,14 @@ class PackageView(APIView):
 
     @extend_schema(
         summary="Build the package (subject-match guard first)",
+        description="201 with the package: `state` is `built` for a small package, written at once, and "
+        "`building` for a large one, which a background task writes (poll `GET` for `state`, "
+        "`items_done` of `items_expected`). A second build while one runs is a 409.",
         request=None,
         responses={201: PackageSerializer, 403: ERRORS[403], 404: ERRORS[404], 409: GUARD},
     )
     def post(self, request, pk):
+        # 201 even while building (the SPEC's contract): the package resource exists from the start.
         package = services.package_build(actor=request.user, request=visible_request(request.user, pk))
         return _package_out(package, status.HTTP_201_CREATED)
 
@@ -180,6 +189,20 @@ class PackageSendView(APIView):
     )
     def post(self, request, pk):
         link = delivery.package_send(actor=request.user, request=visible_request(request.user, pk))
+        return Response(LinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class PackageResendView(APIView):
+    permission_classes = [IsActiveUser]
+
+    @extend_schema(
+        summary="Mail a new link for the same package once the last link ended (expired, used up or revoked)",
+        description="409 while a link is live, after a misdelivery, or once the package's files were purged.",
+        request=None,
+        responses={201: LinkSerializer, **ERRORS},
+    )
+    def post(self, request, pk):
+        link = delivery.package_resend(actor=request.user, request=visible_request(request.user, pk))
         return Response(LinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 

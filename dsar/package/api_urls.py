@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(rf"^dsar/{ID}/package/?$", api.PackageView.as_view(), name="api-dsar-package"),
     re_path(rf"^dsar/{ID}/package/approve/?$", api.PackageApproveView.as_view(), name="api-dsar-package-approve"),
     re_path(rf"^dsar/{ID}/package/send/?$", api.PackageSendView.as_view(), name="api-dsar-package-send"),
+    re_path(rf"^dsar/{ID}/package/resend/?$", api.PackageResendView.as_view(), name="api-dsar-package-resend"),
     re_path(rf"^dsar/{ID}/package/revoke/?$", api.PackageRevokeView.as_view(), name="api-dsar-package-revoke"),
     re_path(
         rf"^dsar/{ID}/package/misdelivery/?$", api.PackageMisdeliveryView.as_view(), name="api-dsar-package-misdelivery"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.core.files.storage import default_storage
@@ -25,9 +26,35 @@ BATCH = 500
 ITEM_FIELDS = ("id", "asset_id", "source", "kind", "subject_identifier", "data", "file", "name", "size")
 
 
-def package_name(request: Request) -> str:
-    # The random part keeps a rebuilt package from taking the name of the one it replaces.
-    return f"dsar/{request.pk}/packages/{request.reference}-{secrets.token_hex(8)}.zip"
+def package_name(request: Request, package_id: int) -> str:
+    # The random part keeps two runs of one build (a redelivered task) from writing the same file.
+    return f"{_folder(request)}/{request.reference}-{package_id}-{secrets.token_hex(8)}.zip"
+
+
+def _folder(request: Request) -> str:
+    return f"dsar/{request.pk}/packages"
+
+
+def _temp_prefix(package_id: int) -> str:
+    return f".building-{package_id}-"
+
+
+def sweep_leftovers(request: Request, package_id: int, *, keep: str) -> list[str]:
+    """Delete what earlier runs of this package's build left behind (a worker killed half-way or before storing).
+
+    Called once the build is stored. A duplicate run still writing loses its file and fails; its retry
+    finds the package built and stops, so it never stores a second one.
+    """
+    folder = _folder(request)
+    try:
+        names = default_storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return []
+    mine = (f"{request.reference}-{package_id}-", _temp_prefix(package_id))
+    gone = [f"{folder}/{n}" for n in names if n.startswith(mine) and f"{folder}/{n}" != keep]
+    for name in gone:
+        default_storage.delete(name)
+    return gone
 
 
 def _systems(request: Request, counts: list[contents.SourceCount]) -> list[summary.System]:
@@ -58,9 +85,22 @@ def _systems(request: Request, counts: list[contents.SourceCount]) -> list[summa
     return list(systems.values())
 
 
-def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.Assembled]:
-    """Write the package of ``request``'s own items with ids up to ``up_to``; return its storage name and facts."""
-    name = package_name(request)
+def _counted(items: Iterable, progress: Callable[[int], None] | None) -> Iterator:
+    """The items, telling ``progress`` how many were written after every :data:`BATCH`."""
+    for done, item in enumerate(items, start=1):
+        yield item
+        if progress is not None and done % BATCH == 0:
+            progress(done)
+
+
+def assemble(
+    *, request: Request, package_id: int, up_to: int, built_at, progress: Callable[[int], None] | None = None
+) -> tuple[str, contents.Assembled]:
+    """Write package ``package_id`` of ``request``'s own items with ids up to ``up_to``; return its name and facts.
+
+    ``progress(n)`` hears how many items are written, every :data:`BATCH` (the request page's progress bar).
+    """
+    name = package_name(request, package_id)
     final = Path(default_storage.path(name))
     final.parent.mkdir(parents=True, exist_ok=True)
     asset_ids = set(Task.objects.filter(request=request).values_list("asset_id", flat=True))
@@ -75,10 +115,10 @@ def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.A
         .iterator(chunk_size=BATCH)
     )
     rows: list[dict] = []
-    handle, temp = tempfile.mkstemp(dir=final.parent, prefix=".building-", suffix=".zip")
+    handle, temp = tempfile.mkstemp(dir=final.parent, prefix=_temp_prefix(package_id), suffix=".zip")
     try:
         with os.fdopen(handle, "wb") as out, StreamingZip(out, when=timezone.localtime(built_at)) as z:
-            counts = contents.write_items(z, items, asset_names=asset_names, rows=rows)
+            counts = contents.write_items(z, _counted(items, progress), asset_names=asset_names, rows=rows)
             paths = {row["path"] for row in rows} | {row["data_path"] for row in rows if "data_path" in row}
             data_files = sorted(p for p in paths if p.startswith("data/"))
             data_files += [p.removesuffix(".json") + ".csv" for p in data_files]
@@ -105,4 +145,8 @@ def assemble(*, request: Request, up_to: int, built_at) -> tuple[str, contents.A
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    finally:
+        # A build stopped half-way closes its server-side cursor now, in its own transaction; left to the
+        # garbage collector, the CLOSE would run later inside someone else's and abort it (PostgreSQL).
+        items.close()
     return name, result

@@ -43,11 +43,25 @@ def package_upload_to(package: Package, filename: str) -> str:
 
 
 class Package(models.Model):
-    """One ZIP built for a request. Built in review; a second person approves it; it is sent once."""
+    """One ZIP built for a request. Built in review (by a Celery task above the inline limit); a second
+    person approves it; it is sent, and sent again when its link ended unused."""
+
+    class State(models.TextChoices):
+        BUILDING = "building", "Building"
+        BUILT = "built", "Built"
+        FAILED = "failed", "Build failed"
 
     request = models.ForeignKey("dsar.Request", on_delete=models.CASCADE, related_name="packages")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BUILDING)
     built_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    # When the archive was written (the time inside the ZIP); the request time until then.
     built_at = models.DateTimeField(default=timezone.now)
+    # The build takes the subject's items up to this id: one arriving later asks for a new build.
+    items_up_to = models.PositiveBigIntegerField(default=0)
+    items_expected = models.PositiveIntegerField(default=0)
+    items_done = models.PositiveIntegerField(default=0)
+    build_error = models.TextField(max_length=MAX_REASON, blank=True)
     file = models.FileField(upload_to=package_upload_to, max_length=500, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
@@ -78,6 +92,18 @@ class Package(models.Model):
 
     def __str__(self) -> str:
         return f"Package {self.pk} of request {self.request_id}"
+
+    @property
+    def is_building(self) -> bool:
+        return self.state == self.State.BUILDING
+
+    @property
+    def is_built(self) -> bool:
+        return self.state == self.State.BUILT
+
+    @property
+    def build_percent(self) -> int:
+        return min(self.items_done * 100 // self.items_expected, 100) if self.items_expected else 0
 
     @property
     def is_approved(self) -> bool:

@@ -45,6 +45,8 @@ def package_section(http_request, req: Request) -> dict | None:
             setattr(link, "shown_state", link.state(now))  # noqa: B010  (read by the template)
         downloads = list(Download.objects.filter(link__package=package).order_by("-at", "-pk")[:DOWNLOADS_SHOWN])
     sent = bool(links)
+    building = package is not None and package.is_building
+    live = any(link.state() == "live" for link in links)
     return {
         "req": req,
         "package": package,
@@ -52,17 +54,33 @@ def package_section(http_request, req: Request) -> dict | None:
         "foreign": foreign,
         "foreign_total": foreign_total,
         "links": links,
-        "live": any(link.state() == "live" for link in links),
+        "live": live,
+        # The page reloads itself until the build is done (no JavaScript; read by the request page's view).
+        "refresh": building,
         "downloads": downloads,
-        "may_build": may_work and in_review,
+        "may_build": may_work and in_review and not building,
         "may_approve": may_work
         and in_review
         and package is not None
+        and package.is_built
         and not package.is_approved
         and package.built_by_id != user.pk,
-        "built_by_me": package is not None and package.built_by_id == user.pk,
+        "built_by_me": package is not None and package.is_built and package.built_by_id == user.pk,
         "may_send": may_work and req.status == Request.Status.READY,
-        "may_revoke": may_work and any(link.state() == "live" for link in links),
+        "may_revoke": may_work and live,
+        "may_resend": may_work
+        and req.status == Request.Status.DELIVERED
+        and sent
+        and not live
+        and not package.is_purged
+        and package.misdelivery_incident_id is None,
+        # Sending again needs the files: once the purge took them, the team learns why the button is gone.
+        "files_gone_for_resend": may_work
+        and req.status == Request.Status.DELIVERED
+        and sent
+        and not live
+        and package.is_purged
+        and package.misdelivery_incident_id is None,
         "may_misdeliver": may_work and sent and package is not None and package.misdelivery_incident_id is None,
         "may_discard": may_work and in_review,
     }

@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/package/build/", views.BuildView.as_view(), name="package-build"),
     path("<int:pk>/package/approve/", views.ApproveView.as_view(), name="package-approve"),
     path("<int:pk>/package/send/", views.SendView.as_view(), name="package-send"),
+    path("<int:pk>/package/resend/", views.ResendView.as_view(), name="package-resend"),
     path("<int:pk>/package/revoke/", views.RevokeView.as_view(), name="package-revoke"),
     path("<int:pk>/package/misdelivery/", views.MisdeliveryView.as_view(), name="package-misdelivery"),
     path("items/<int:pk>/discard/", views.DiscardItemView.as_view(), name="item-discard"),

@@ -87,6 +87,8 @@ class ActionView(PortalViewMixin, View):
 class BuildView(ActionView):
     def perform(self, req, data):
         package = services.package_build(actor=self.request.user, request=req)
+        if package.is_building:
+            return f"Building the package of {package.items_expected} items: this page shows when it is ready."
         return f"Package built: {package.item_count} items. A second person must now approve it."
 
 
@@ -101,6 +103,12 @@ class SendView(ActionView):
     def perform(self, req, data):
         link = delivery.package_send(actor=self.request.user, request=req)
         return f"Download link mailed to {link.sent_to}; it works for 7 days, {link.max_downloads} downloads."
+
+
+class ResendView(ActionView):
+    def perform(self, req, data):
+        link = delivery.package_resend(actor=self.request.user, request=req)
+        return f"A new download link was mailed to {link.sent_to}; the old one stays dead."
 
 
 class RevokeView(ActionView):

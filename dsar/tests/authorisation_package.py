@@ -9,9 +9,13 @@ reviewer) or an auditor may see the task but not confirm it (403).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from dsar.delivery import services as delivery
 from dsar.erasure import services as erasure
-from dsar.models import Task
+from dsar.models import DeliveryLink, Task
 from dsar.package import services as packages
 from dsar.tests.factories import make_request, matrix_case, officer
 from dsar.tests.package_factories import collect, in_review
@@ -52,6 +56,13 @@ def _sent(target):
     return req
 
 
+def _ended(target):
+    """Sent, and its link has expired: the request is ready to be sent again."""
+    req = _sent(target)
+    DeliveryLink.objects.filter(package__request=req).update(expires_at=timezone.now() - timedelta(seconds=1))
+    return req
+
+
 def _item(target):
     return _review(target).items.first()
 
@@ -85,6 +96,7 @@ KINDS = {
     "dsar_built": _built,
     "dsar_ready": _ready,
     "dsar_sent": _sent,
+    "dsar_ended": _ended,
     "dsar_item": _item,
     "dsar_download": _download,
     "dsar_erasure_verified": _erasure_verified,
@@ -124,6 +136,7 @@ ROWS = [
     Row("api-dsar-package", "POST", case_answers(201), kind="dsar_review"),
     Row("api-dsar-package-approve", "POST", case_answers(200), kind="dsar_built", note="built by another officer"),
     Row("api-dsar-package-send", "POST", case_answers(201), kind="dsar_ready"),
+    Row("api-dsar-package-resend", "POST", case_answers(201), kind="dsar_ended", note="the last link expired"),
     Row("api-dsar-package-revoke", "POST", case_answers(200), kind="dsar_sent", body=REASON),
     Row("api-dsar-package-misdelivery", "POST", case_answers(201), kind="dsar_sent", body=NOTE),
     Row("api-dsar-item-discard", "POST", case_answers(204), kind="dsar_item", body=REASON),
@@ -143,6 +156,7 @@ ROWS = [
     Row("dsar:package-build", "POST", _page(case_answers(201)), kind="dsar_review"),
     Row("dsar:package-approve", "POST", _page(case_answers(200)), kind="dsar_built"),
     Row("dsar:package-send", "POST", _page(case_answers(201)), kind="dsar_ready"),
+    Row("dsar:package-resend", "POST", _page(case_answers(201)), kind="dsar_ended"),
     Row("dsar:package-revoke", "POST", _page(case_answers(200)), kind="dsar_sent", body=REASON),
     Row("dsar:package-misdelivery", "GET", {**SEE, "anonymous": LOGIN}, kind="dsar_sent", note="asks first"),
     Row("dsar:package-misdelivery", "POST", _page(case_answers(201)), kind="dsar_sent", body=NOTE),

@@ -99,6 +99,13 @@ class RequestDetailView(PortalViewMixin, TemplateView):
             "sections": sections.render(self.request, req),
         }
 
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if any(section.get("refresh") for section in context["sections"]):
+            # Progress without JavaScript, as on a launching campaign: the browser reloads until the work is done.
+            response["Refresh"] = "3"
+        return response
+
 
 class RequestActionView(PortalViewMixin, View):
     """A POST on one request the user can see (404 otherwise); the service answers 403 or 409 as a message."""
