@@ -113,7 +113,7 @@ def request_history(request: Request) -> list:
     events = list(audit.history(request, limit=HISTORY_SHOWN))[::-1]
     for event in events:
         details = event.details or {}
-        event.label = STEP_LABELS.get(event.action, event.action)
+        event.label = STEP_LABELS.get(event.action, event.action)  # type: ignore[attr-defined]
         if event.actor_id is None and event.action in BY_THE_SUBJECT:
             event.actor_repr = "the subject"  # shown only; audit events are never saved again
         where = details.get("asset", "")
@@ -121,7 +121,8 @@ def request_history(request: Request) -> list:
             where = f"{where}: {details['found']} found"
         elif "files" in details:
             where = f"{where}: {len(details['files'])} file(s)"
-        event.note = details.get("reason") or details.get("note") or details.get("error") or where
+        note = details.get("reason") or details.get("note") or details.get("error") or where
+        event.note = note  # type: ignore[attr-defined]
     return events
 
 

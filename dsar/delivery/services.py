@@ -88,11 +88,8 @@ def package_resend(*, actor, request: Request) -> DeliveryLink:
     last = package.links.order_by("-created_at", "-pk").first() if package is not None else None
     if package is None or not package.is_approved or last is None:
         raise Conflict("No package of this request was sent: send it first.")
-    if package.misdelivery_incident_id is not None:
-        raise Conflict(
-            f"This package reached the wrong person (incident {package.misdelivery_incident.reference}): "
-            "it is not sent again."
-        )
+    if (incident := package.misdelivery_incident) is not None:
+        raise Conflict(f"This package reached the wrong person (incident {incident.reference}): it is not sent again.")
     now = timezone.now()
     if DeliveryLink.objects.live(now).filter(package=package).exists():
         raise Conflict("A link of this request is still live: revoke it first, or let the subject use it.")

@@ -148,5 +148,5 @@ def assemble(
     finally:
         # A build stopped half-way closes its server-side cursor now, in its own transaction; left to the
         # garbage collector, the CLOSE would run later inside someone else's and abort it (PostgreSQL).
-        items.close()
+        items.close()  # type: ignore[attr-defined]  # a generator: the stubs say Iterator
     return name, result

@@ -72,6 +72,7 @@ def package_section(http_request, req: Request) -> dict | None:
         and req.status == Request.Status.DELIVERED
         and sent
         and not live
+        and package is not None
         and not package.is_purged
         and package.misdelivery_incident_id is None,
         # Sending again needs the files: once the purge took them, the team learns why the button is gone.
@@ -79,6 +80,7 @@ def package_section(http_request, req: Request) -> dict | None:
         and req.status == Request.Status.DELIVERED
         and sent
         and not live
+        and package is not None
         and package.is_purged
         and package.misdelivery_incident_id is None,
         "may_misdeliver": may_work and sent and package is not None and package.misdelivery_incident_id is None,

@@ -120,7 +120,7 @@ def package_build(*, actor, request: Request) -> Package:
         if previous is not None:
             purge_file(previous)
     if inline:
-        package = package_assemble(package_id=package.pk)
+        package = package_assemble(package_id=package.pk) or package
         if package.state == Package.State.FAILED:
             raise Conflict(package.build_error)
     return package
