@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsar', '0007_package_schedule_and_roles'),
+        ('dsar', '0008_package_build_state'),
     ]
 
     operations = [
