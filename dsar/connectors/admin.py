@@ -42,6 +42,7 @@ class SqlTableForm(forms.ModelForm):
             "identifier_column",
             "identifier_kind",
             "subject_column",
+            "customer_id_column",
             "columns",
             "file_column",
             "erasure_mode",

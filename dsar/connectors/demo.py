@@ -176,6 +176,7 @@ SOURCES = {
             "table": "contacts",
             "identifier_column": "email",
             "identifier_kind": SqlTable.IdentifierKind.EMAIL,
+            "customer_id_column": "customer_id",  # the register: a customer id is proved by its address
             "columns": ["customer_id", "email", "name", "phone", "address"],
             "erasure_mode": SqlTable.ErasureMode.NULL,
             "null_columns": ["email", "name", "phone", "address"],

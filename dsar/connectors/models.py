@@ -154,6 +154,16 @@ class SqlTable(models.Model):
         "each row then gives a file.",
     )
 
+    customer_id_column = models.CharField(
+        max_length=128,
+        blank=True,
+        validators=[validate_identifier],
+        help_text="In a table looked up by e-mail address: the column holding the customer id. The table then "
+        "ties customer ids to addresses on record, and a request naming a customer id gets its verification "
+        "link only when that id's address on record is the one the request gave: a customer number typed "
+        "on the public form proves nothing by itself.",
+    )
+
     class Meta:
         verbose_name = "SQL table"
         ordering = ["source", "id"]
@@ -176,6 +186,8 @@ class SqlTable(models.Model):
             errors["null_columns"] = "Erasure by emptying needs the columns to empty."
         if self.erasure_mode == self.ErasureMode.DELETE and self.null_columns:
             errors["null_columns"] = "Rows are deleted: leave this empty, or choose erasure by emptying."
+        if self.customer_id_column and self.identifier_kind != self.IdentifierKind.EMAIL:
+            errors["customer_id_column"] = "Only a table looked up by e-mail address ties customer ids to addresses."
         if self.file_column and self.file_column in (self.columns or []):
             errors["file_column"] = "The file column gives the file; do not list it among the returned columns too."
         if errors:

@@ -57,7 +57,15 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Integer
 
-from dsar.connectors.base import EMAIL, CollectedItem, ConnectorError, ErasureResult, Subject, subject_identifier
+from dsar.connectors.base import (
+    CUSTOMER_ID,
+    EMAIL,
+    CollectedItem,
+    ConnectorError,
+    ErasureResult,
+    Subject,
+    subject_identifier,
+)
 
 # Rows fetched from the server per round trip while streaming.
 BATCH = 1000
@@ -89,6 +97,7 @@ class TableConfig:
     erasure_mode: str = "delete"
     null_columns: tuple[str, ...] = ()
     file_column: str = ""
+    customer_id_column: str = ""
 
     @classmethod
     def from_model(cls, row) -> TableConfig:
@@ -101,6 +110,7 @@ class TableConfig:
             erasure_mode=row.erasure_mode,
             null_columns=tuple(row.null_columns or ()),
             file_column=row.file_column,
+            customer_id_column=row.customer_id_column,
         )
 
     @property
@@ -109,7 +119,14 @@ class TableConfig:
         return self.subject_column or self.identifier_column
 
     def named_columns(self) -> list[str]:
-        named = [self.identifier_column, self.subject_column, *self.columns, *self.null_columns, self.file_column]
+        named = [
+            self.identifier_column,
+            self.subject_column,
+            self.customer_id_column,
+            *self.columns,
+            *self.null_columns,
+            self.file_column,
+        ]
         return list(dict.fromkeys(c for c in named if c))
 
     def returned(self, table: Table) -> list[str]:
@@ -193,6 +210,29 @@ class SqlConnector:
                     stmt = delete(table).where(where)
                 result.counts[config.table] += conn.execute(stmt).rowcount
         return result
+
+    def addresses_for(self, customer_id: str) -> set[str]:
+        """The addresses on record for ``customer_id`` in the tables that tie ids to addresses
+        (``customer_id_column``), lower-cased; empty when none names it."""
+        registers = [c for c in self.config.tables if c.customer_id_column]
+        found: set[str] = set()
+        if not registers or not customer_id.strip():
+            return found
+        with self._errors(), self.reading() as conn:
+            metadata = MetaData()
+            for config in registers:
+                table = self._reflect(conn, metadata, config)
+                by_id = TableConfig(
+                    table=config.table, identifier_column=config.customer_id_column, identifier_kind=CUSTOMER_ID
+                )
+                where = self._lookup(table, by_id, Subject(customer_id=customer_id))
+                if where is None:
+                    continue
+                column = table.c[config.identifier_column]
+                for (address,) in conn.execute(select(column).where(where).limit(10)):
+                    if address and str(address).strip():
+                        found.add(str(address).strip().lower())
+        return found
 
     def check(self) -> list[TableCheck]:
         """Reach the database and compare each configured table with its real schema ("Test connection").

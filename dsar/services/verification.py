@@ -3,11 +3,15 @@
 The link goes only to the subject's address on record. Lookups (e.g. a
 connector reading the customer database) register with
 :func:`register_address_lookup`; without any, the request's own address is
-the one on record. Nothing is collected before a request is verified.
+the one on record. A request naming a customer id gets a link only when the
+customer register (:mod:`dsar.connectors.register`) holds exactly that address
+for the id: otherwise anyone could type another customer's number and prove
+only their own mailbox. Nothing is collected before a request is verified.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,10 +22,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from dsar.connectors import register
+from dsar.connectors.base import ConnectorError
 from dsar.models import MAX_REASON, Request
 from dsar.services.common import CHANGE, bounded_text, lock, record
 from portal import notifications, permissions
 from portal.errors import Conflict, Gone, NotFound, ValidationError
+
+logger = logging.getLogger(__name__)
 
 LINK_VALID = timedelta(hours=72)
 SALT = "dsar.verification"
@@ -47,11 +55,28 @@ def register_address_lookup(lookup: Callable[[Request], str | None]) -> None:
 
 def address_on_record(request: Request) -> str:
     """Where the link may go: the subject's address on record, or "" when it is not on record."""
-    for lookup in _lookups:
-        address = lookup(request)
-        if address is not None:
-            return address
-    return request.email
+    return _on_record(request)[0]
+
+
+def _on_record(request: Request) -> tuple[str, str]:
+    """The address the link may go to, or ``""`` and why not (for the request's history)."""
+    address = next((a for a in (lookup(request) for lookup in _lookups) if a is not None), request.email)
+    if not address:
+        return "", "The subject's address is not on record."
+    customer_id = request.customer_id.strip()
+    if not customer_id:
+        return address, ""
+    try:
+        on_record = register.addresses_on_record(customer_id)
+    except ConnectorError as exc:
+        logger.warning("customer register unreadable for %s: %s", request.reference, exc)
+        return "", "The customer register could not be read to confirm the customer id."
+    if on_record is None:
+        return "", "No customer register is configured to confirm a customer id."
+    if on_record != {address.strip().lower()}:
+        # Unknown id, another customer's id, or one shared by several addresses: staff check the identity.
+        return "", "The customer id given is not on record with this address."
+    return address, ""
 
 
 def make_token(request: Request) -> str:
@@ -59,12 +84,14 @@ def make_token(request: Request) -> str:
 
 
 @transaction.atomic(savepoint=False)
-def start_verification(*, request: Request, actor) -> bool:
-    """Mail a fresh link (the previous one dies) if the address is on record; True when one was sent."""
-    address = address_on_record(request)
+def start_verification(*, request: Request, actor) -> str:
+    """Mail a fresh link (the previous one dies) if the address is on record: ``""`` when one was sent,
+    else why not."""
+    address, why_not = _on_record(request)
     if not address:
-        record(request=request, actor=actor, action="dsar.request.verification_needs_staff")
-        return False
+        details = {"reason": why_not}
+        record(request=request, actor=actor, action="dsar.request.verification_needs_staff", details=details)
+        return why_not
     request.verification_nonce = secrets.token_urlsafe(24)
     request.verification_sent_at = timezone.now()
     request.status = Request.Status.VERIFYING
@@ -77,7 +104,7 @@ def start_verification(*, request: Request, actor) -> bool:
         template="dsar/verify",
         context={"reference": request.reference, "name": request.name, "url": url, "hours": 72},
     )
-    return True
+    return ""
 
 
 @transaction.atomic
@@ -87,8 +114,9 @@ def verification_send(*, actor, request: Request) -> Request:
     permissions.require(actor, CHANGE, request)
     if request.status not in VERIFIABLE:
         raise Conflict("The request is not waiting for verification.")
-    if not start_verification(request=request, actor=actor):
-        raise Conflict("The subject's address is not on record: verify another way and record how.")
+    why_not = start_verification(request=request, actor=actor)
+    if why_not:
+        raise Conflict(f"{why_not} Verify the subject another way and record how.")
     return request
 
 

@@ -26,3 +26,41 @@ def _connector_registry() -> list:
 def _files_in_tmp(settings, tmp_path):
     # Collected files go to a test's own folder, never the developer's var/private/.
     settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def customer_register(db, tmp_path):
+    """A shop's contacts table on SQLite (Ann C-1001, Bob C-1002), configured as the customer register:
+    a request naming a customer id is verified by link only at that id's address on record."""
+    from sqlalchemy import Column, MetaData, String, Table, create_engine
+    from sqlalchemy.pool import NullPool
+
+    from dsar.connectors.models import SqlSource, SqlTable
+    from portal.models import DataAsset
+
+    path = tmp_path / "register.sqlite3"
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    metadata = MetaData()
+    contacts = Table("contacts", metadata, Column("customer_id", String(20), primary_key=True), Column("email", String))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            contacts.insert(),
+            [
+                {"customer_id": "C-1001", "email": "Ann@Example.com"},
+                {"customer_id": "C-1002", "email": "bob@example.com"},
+            ],
+        )
+    engine.dispose()
+    asset = DataAsset.objects.create(name="Customer register", max_grant_days=30, holds_personal_data=True)
+    source = SqlSource.objects.create(asset=asset, url=f"sqlite:///{path}")
+    SqlTable.objects.create(
+        source=source,
+        table="contacts",
+        identifier_column="email",
+        identifier_kind=SqlTable.IdentifierKind.EMAIL,
+        customer_id_column="customer_id",
+        erasure_mode=SqlTable.ErasureMode.NULL,
+        null_columns=["email"],
+    )
+    return source

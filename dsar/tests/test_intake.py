@@ -22,7 +22,9 @@ def _known_only(address: str):
     services.register_address_lookup(lambda request: address if request.email == address else "")
 
 
-def test_public_intake_records_the_request_and_mails_a_link(client_of, django_capture_on_commit_callbacks):
+def test_public_intake_records_the_request_and_mails_a_link(
+    client_of, customer_register, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_of().post("/api/dsar/intake", BODY, format="json")
 
@@ -37,7 +39,9 @@ def test_public_intake_records_the_request_and_mails_a_link(client_of, django_ca
     assert AuditEvent.objects.filter(action="dsar.request.received", target_id=str(request.pk)).exists()
 
 
-def test_the_answer_is_identical_for_a_known_and_an_unknown_subject(client_of, django_capture_on_commit_callbacks):
+def test_the_answer_is_identical_for_a_known_and_an_unknown_subject(
+    client_of, customer_register, django_capture_on_commit_callbacks
+):
     _known_only("ann@example.com")
     client = client_of()
 

@@ -271,3 +271,16 @@ def test_the_password_comes_from_the_environment_and_never_into_a_message(shop, 
         connector.check()
     assert "Access denied" in str(refused.value)
     assert "s3cret" not in str(refused.value)
+
+
+def test_the_register_gives_the_address_on_record_for_a_customer_id(shop):
+    register = shop.connector(
+        TableConfig("contacts", "email", "email", customer_id_column="customer_id"),
+        ORDERS_BY_CUSTOMER,  # not a register: never asked
+    )
+
+    assert register.addresses_for("C-1001") == {"ann@example.com"}
+    assert register.addresses_for("C-1003") == {"x' or '1'='1"}  # Eve's odd address is data, lower-cased
+    assert register.addresses_for("C-9999") == set()
+    assert register.addresses_for("' OR '1'='1") == set()
+    assert shop.connector(ORDERS_BY_CUSTOMER).addresses_for("C-1001") == set()  # no register in this source
