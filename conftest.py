@@ -85,3 +85,33 @@ def _audit_checkpoints_in_tmp(settings, tmp_path):
 def _private_storage_in_tmp(settings, tmp_path):
     # Uploaded and built files (evidence, DSAR items and packages): the test's own folder, never var/private/.
     settings.MEDIA_ROOT = tmp_path / "private"
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or (
+        "transactional_db" in fixtures or "live_server" in fixtures
+    )
+
+
+def _serialized(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("serialized_rollback"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Transactional tests that reload the migrated data (``serialized_rollback``) run before the others.
+
+    A plain transactional test's flush re-creates content types and permissions with new ids (post_migrate);
+    reloading the serialized rows over those collides on their unique names. Before any plain flush, the
+    reload finds the very rows it writes; after a serialized test's own flush (post_migrate held back) it
+    finds none.
+    """
+    serialized = [item for item in items if _serialized(item)]
+    if not serialized:
+        return
+    rest = [item for item in items if not _serialized(item)]
+    at = next((i for i, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = rest[:at] + serialized + rest[at:]
