@@ -40,7 +40,7 @@ class PauseSerializer(serializers.ModelSerializer):
 
 
 class RequestSerializer(serializers.ModelSerializer):
-    handler = UserRefSerializer(read_only=True)
+    handler = UserRefSerializer(read_only=True, allow_null=True)
     clock = serializers.SerializerMethodField(help_text="`state` (running, due_soon, overdue, paused, finished).")
 
     class Meta:
