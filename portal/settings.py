@@ -342,6 +342,7 @@ SPECTACULAR_SETTINGS = {
         "DsarRequestStatusEnum": "dsar.models.RequestStatus",
         "DsarTaskStatusEnum": "dsar.models.TaskStatus",
         "DsarTaskMethodEnum": "dsar.models.TaskMethod",
+        "DsarClockStateEnum": "dsar.api.serializers.CLOCK_STATES",
     },
 }
 

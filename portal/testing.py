@@ -7,6 +7,7 @@ matrix then fails, naming every row that does not yet say what the new role gets
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import re
@@ -524,3 +525,44 @@ def run(case: Case, kinds: Mapping[str, Callable], found: Mapping[str, Route]) -
     response = _send(client, case.row.method, url, body, api=route.api)
     expected = case.row.expected(case.persona, case.ownership)
     return Result(case, url, expected, outcome(response), _excerpt(response))
+
+
+# --- Answers against the API schema -------------------------------------------------
+
+
+@functools.cache
+def api_schema() -> dict:
+    """The OpenAPI document ``/api/schema/`` serves (generated once per test run)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _as_json_schema(node):
+    """OpenAPI 3.0's ``nullable: true`` written as JSON Schema, as schemathesis reads it."""
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _as_json_schema(value) for key, value in node.items() if key != "nullable"}
+    return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") is True else converted
+
+
+def assert_answer_documented(response, path: str, method: str) -> None:
+    """``response`` is an answer the schema documents for ``method path`` (the schema's path, with
+    ``{id}``): its status code, and a JSON body of that code's shape (the fuzzing's checks, for one answer)."""
+    import jsonschema
+
+    schema = api_schema()
+    answers = schema["paths"][path][method.lower()]["responses"]
+    documented = answers.get(str(response.status_code))
+    assert documented is not None, f"{method} {path} answered {response.status_code}; it documents {sorted(answers)}"
+    body = documented.get("content", {}).get("application/json", {}).get("schema")
+    if body is None:
+        assert not response.content, f"{method} {path} documents no body for {response.status_code}"
+        return
+    validator = jsonschema.Draft202012Validator(
+        {**_as_json_schema(body), "components": _as_json_schema(schema["components"])}
+    )
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(response.json())]
+    assert not problems, f"{method} {path} {response.status_code} does not match the schema:\n" + "\n".join(problems)

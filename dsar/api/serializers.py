@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from dsar import selectors
@@ -39,9 +39,23 @@ class PauseSerializer(serializers.ModelSerializer):
         fields = ["id", "started_at", "ended_at", "reason"]
 
 
+CLOCK_STATES = ["running", "due_soon", "overdue", "paused", "finished"]  # what selectors.clock gives
+
+
+@extend_schema_serializer(component_name="DsarClock")
+class ClockSerializer(serializers.Serializer):
+    """Where the request stands against its deadline."""
+
+    state = serializers.ChoiceField(choices=CLOCK_STATES)
+    days = serializers.IntegerField(
+        allow_null=True, help_text="Days left (negative: overdue); null when paused or finished."
+    )
+    text = serializers.CharField()
+
+
 class RequestSerializer(serializers.ModelSerializer):
-    handler = UserRefSerializer(read_only=True)
-    clock = serializers.SerializerMethodField(help_text="`state` (running, due_soon, overdue, paused, finished).")
+    handler = UserRefSerializer(read_only=True, allow_null=True)
+    clock = serializers.SerializerMethodField()
 
     class Meta:
         model = Request
@@ -63,6 +77,7 @@ class RequestSerializer(serializers.ModelSerializer):
             "clock",
         ]
 
+    @extend_schema_field(ClockSerializer)
     def get_clock(self, request) -> dict:
         return selectors.clock(request)
 

@@ -131,14 +131,22 @@ class DsarRequestViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
         services.collection_start(actor=request.user, request=obj)
         return self._out(obj, status.HTTP_202_ACCEPTED)
 
-    @extend_schema(summary="Assign the handler (privacy officers)", request=DsarHandlerInputSerializer)
+    @extend_schema(
+        summary="Assign the handler (privacy officers)",
+        request=DsarHandlerInputSerializer,
+        responses={200: RequestDetailSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         obj = self.get_object()
         data = _valid(request.data, DsarHandlerInputSerializer)
         return self._out(services.request_assign_handler(actor=request.user, request=obj, **data))
 
-    @extend_schema(summary="Record identity verified another way, and how", request=VerifyInputSerializer)
+    @extend_schema(
+        summary="Record identity verified another way, and how",
+        request=VerifyInputSerializer,
+        responses={200: RequestDetailSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         obj = self.get_object()
@@ -146,7 +154,9 @@ class DsarRequestViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
         return self._out(services.request_verify_otherwise(actor=request.user, request=obj, **data))
 
     @extend_schema(
-        summary="Pause: waiting for the subject (stops the clock under UK GDPR)", request=DsarReasonInputSerializer
+        summary="Pause: waiting for the subject (stops the clock under UK GDPR)",
+        request=DsarReasonInputSerializer,
+        responses={200: RequestDetailSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
@@ -154,19 +164,31 @@ class DsarRequestViewSet(mixins.RetrieveModelMixin, FilteredListViewSet):
         services.request_pause(actor=request.user, request=obj, **_valid(request.data, DsarReasonInputSerializer))
         return self._out(obj)
 
-    @extend_schema(summary="Resume after a pause", request=None)
+    @extend_schema(
+        summary="Resume after a pause",
+        request=None,
+        responses={200: RequestDetailSerializer, 403: ERRORS[403], 404: ERRORS[404], 409: ERRORS[409]},
+    )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         return self._out(services.request_resume(actor=request.user, request=self.get_object()))
 
-    @extend_schema(summary="Reject, with the reason mailed to the subject", request=DsarReasonInputSerializer)
+    @extend_schema(
+        summary="Reject, with the reason mailed to the subject",
+        request=DsarReasonInputSerializer,
+        responses={200: RequestDetailSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         obj = self.get_object()
         data = _valid(request.data, DsarReasonInputSerializer)
         return self._out(services.request_reject(actor=request.user, request=obj, **data))
 
-    @extend_schema(summary="Record that the subject withdrew the request", request=DsarReasonInputSerializer)
+    @extend_schema(
+        summary="Record that the subject withdrew the request",
+        request=DsarReasonInputSerializer,
+        responses={200: RequestDetailSerializer, **ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         obj = self.get_object()

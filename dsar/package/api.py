@@ -65,7 +65,7 @@ class LinkSerializer(serializers.ModelSerializer):
 
 class PackageSerializer(serializers.ModelSerializer):
     built_by = serializers.CharField(source="built_by.username", read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", default=None, read_only=True)
+    approved_by = serializers.CharField(source="approved_by.username", default=None, read_only=True, allow_null=True)
     sources = serializers.SerializerMethodField()
     links = LinkSerializer(many=True, read_only=True)
 
@@ -109,7 +109,7 @@ class ErasureTaskSerializer(serializers.ModelSerializer):
     request_id = serializers.IntegerField(read_only=True)
     asset = serializers.CharField(source="asset.name", read_only=True)
     asset_id = serializers.IntegerField(read_only=True)
-    confirmed_by = serializers.CharField(source="confirmed_by.username", default=None, read_only=True)
+    confirmed_by = serializers.CharField(source="confirmed_by.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Task

@@ -95,7 +95,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    actor = UserRefSerializer(read_only=True)
+    actor = UserRefSerializer(read_only=True, allow_null=True)  # null: the system (a deadline, a job)
 
     class Meta:
         model = TimelineEntry
@@ -198,9 +198,9 @@ class ExposureRowSerializer(serializers.Serializer):
     scope = serializers.CharField(read_only=True)
     origin = serializers.CharField(read_only=True)
     granted_at = serializers.DateTimeField(read_only=True)
-    ended_at = serializers.DateTimeField(read_only=True)
+    ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
     expires_at = serializers.DateTimeField(read_only=True)
-    last_used_at = serializers.DateTimeField(read_only=True)
+    last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
 # --- Casework: tasks, referrals, evidence ---------------------------------------------
@@ -208,7 +208,7 @@ class ExposureRowSerializer(serializers.Serializer):
 
 class TaskSerializer(serializers.ModelSerializer):
     assignee = UserRefSerializer(read_only=True)
-    done_by = UserRefSerializer(read_only=True)
+    done_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Task

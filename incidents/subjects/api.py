@@ -88,9 +88,13 @@ BadRowsSerializer = inline_serializer(
         "detail": serializers.CharField(),
         "code": serializers.CharField(),
         "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-        "bad_rows": serializers.IntegerField(help_text="Every bad row, counted."),
+        # Only when the file was read: a missing file or an unknown field is the plain error body.
+        "bad_rows": serializers.IntegerField(required=False, help_text="Every bad row, counted."),
         "rows": inline_serializer(
-            "SubjectImportBadRow", {"line": serializers.IntegerField(), "reason": serializers.CharField()}, many=True
+            "SubjectImportBadRow",
+            {"line": serializers.IntegerField(), "reason": serializers.CharField()},
+            many=True,
+            required=False,
         ),
     },
 )
