@@ -8,6 +8,7 @@ test database no other process can see). The CI script runs them on Redis.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +115,32 @@ def start(queue: str, log: Path, **env: str) -> subprocess.Popen:
     return proc
 
 
+def run_django(code: str, log: Path) -> subprocess.Popen:
+    """``code`` run by ``manage.py shell`` in a process of its own on the test database (no broker):
+    a web request's or an admin's process, to kill with SIGKILL mid-way."""
+    environment = {**os.environ, "DJANGO_ENV": "test", "DATABASE_URL": database_url()}
+    with log.open("a") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    proc.log = log
+    return proc
+
+
+def waiting_for_a_lock() -> int:
+    """Sessions on the test database waiting for a lock (one that ``row_locked`` holds, say)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
 def stop(proc: subprocess.Popen) -> None:
     """Warm shutdown (SIGTERM), SIGKILL if it does not end."""
     if proc.poll() is None:
@@ -159,3 +186,9 @@ def row_locked(sql: str, params: list) -> Iterator:
             yield cursor  # further reads inside the same transaction
         finally:
             lock.rollback()
+
+
+def mails_to(outbox: Path, address: str) -> int:
+    """How many messages the file mail backend (``filemail:///<outbox>``) wrote to ``address``."""
+    pattern = re.compile(rf"^To: {re.escape(address)}$", re.MULTILINE)
+    return sum(len(pattern.findall(path.read_text())) for path in outbox.iterdir())
