@@ -3,7 +3,9 @@ again: nobody is mailed twice, and everyone whose mail surely did not go out get
 
 Runs with ``CELERY_TEST_BROKER_URL`` on PostgreSQL, like ``portal/tests/test_celery_worker.py`` (CI does).
 The file mail backend writes each message to disk as it is handed over, so the mails of a killed worker
-can be counted afterwards, per recipient.
+can be counted afterwards, per recipient. A kill *inside* a group (rows marked sent, not all handed over)
+leaves those rows "failed: may have been sent", never mailed again:
+``test_subjects_sending.test_a_worker_dying_while_sending_never_mails_anyone_twice``.
 """
 
 from __future__ import annotations
