@@ -224,31 +224,6 @@ def test_the_sweep_queues_a_task_left_running_only_after_a_while(
         assert services.collection_resume() == 0  # done: nothing more to queue
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_task_a_live_worker_is_collecting_is_left_alone(privacy_officer, crm, monkeypatch):
-    from dsar.tasks import collect_task
-    from portal.tests import worker as workers
-
-    monkeypatch.setattr(collect_task, "delay", lambda **kw: None)  # queued, not run
-    request = make_request(verified=True)
-    services.collection_start(actor=privacy_officer, request=request)
-    task = Task.objects.get()
-    collection._claim(task.pk)
-    later = timezone.now() + collection.RESUME_AFTER + timedelta(seconds=1)
-
-    # A worker collecting holds the task's row (as task_run does): neither a redelivery nor the sweep touches it.
-    with workers.row_locked(f"SELECT id FROM {Task._meta.db_table} WHERE id = %s FOR UPDATE", [task.pk]):
-        assert services.task_run(task_id=task.pk) is None
-        with time_machine.travel(later):
-            assert services.collection_resume() == 0
-
-    assert Task.objects.get().status == "running"
-    assert not Item.objects.exists()
-    assert not AuditEvent.objects.filter(action="dsar.task.resumed").exists()
-
-
 def test_collection_starts_once(privacy_officer, archive):
     request = make_collecting(assets=[archive])
 

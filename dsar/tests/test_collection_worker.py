@@ -8,12 +8,17 @@ Runs with ``CELERY_TEST_BROKER_URL`` on PostgreSQL, like ``portal/tests/test_cel
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from dsar import services
 from dsar.connectors.models import SqlSource, SqlTable
 from dsar.models import Item, Request, Task
+from dsar.services import collection
+from dsar.tasks import collect_task
 from dsar.tests.factories import make_request
 from portal.models import AuditEvent
 from portal.tests import worker as workers
@@ -73,3 +78,24 @@ def test_a_collection_killed_before_it_finished_is_collected_once_after_a_restar
     assert Request.objects.get(pk=request.pk).status == Request.Status.REVIEW
     assert AuditEvent.objects.filter(action="dsar.task.resumed").count() == 1
     assert AuditEvent.objects.filter(action="dsar.task.done").count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_task_a_live_worker_is_collecting_is_left_alone(privacy_officer, crm, monkeypatch):
+    """No worker process needed: this test holds the row as a collecting worker does."""
+    monkeypatch.setattr(collect_task, "delay", lambda **kw: None)  # queued, not run
+    request = make_request(verified=True)
+    services.collection_start(actor=privacy_officer, request=request)
+    task = Task.objects.get()
+    collection._claim(task.pk)
+    later = timezone.now() + collection.RESUME_AFTER + timedelta(seconds=1)
+
+    # A worker collecting holds the task's row (as task_run does): neither a redelivery nor the sweep touches it.
+    with workers.row_locked(f"SELECT id FROM {Task._meta.db_table} WHERE id = %s FOR UPDATE", [task.pk]):
+        assert services.task_run(task_id=task.pk) is None
+        with time_machine.travel(later):
+            assert services.collection_resume() == 0
+
+    assert Task.objects.get().status == "running"
+    assert not Item.objects.exists()
+    assert not AuditEvent.objects.filter(action="dsar.task.resumed").exists()

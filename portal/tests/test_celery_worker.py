@@ -54,7 +54,7 @@ def _notify(key: str, to=(ADDRESS,)) -> None:
     notifications.notify(key=key, to=list(to), template="portal/heartbeat", context={})
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_sends_committed_notifications_and_never_rolled_back_ones(worker):
     run = uuid.uuid4().hex[:8]
 
@@ -81,7 +81,7 @@ def test_a_real_worker_sends_committed_notifications_and_never_rolled_back_ones(
     assert "succeeded" in worker.log.read_text()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_batch_mails_every_recipient_exactly_once_after_a_restart(queue, tmp_path):
     run = uuid.uuid4().hex[:8]
     key = f"worker-kill:{run}"
