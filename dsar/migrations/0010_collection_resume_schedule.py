@@ -19,7 +19,7 @@ def unschedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dsar", "0007_package_schedule_and_roles"),
+        ("dsar", "0009_sqltable_customer_id_column"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
