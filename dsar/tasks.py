@@ -7,3 +7,11 @@ def collect_task(task_id: int) -> None:
     from dsar.services.collection import task_run
 
     task_run(task_id=task_id)
+
+
+@shared_task(acks_late=True)
+def resume_collection_task() -> int:
+    """Queue again the connector tasks whose worker died mid-collection (django-celery-beat, every 5 minutes)."""
+    from dsar.services.collection import collection_resume
+
+    return collection_resume()

@@ -382,7 +382,13 @@ if TESTING:
     # Argon2 is deliberately slow; tests hash thousands of passwords.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     CELERY_BROKER_URL = setting("CELERY_TEST_BROKER_URL", default="memory://")
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": setting("CELERY_VISIBILITY_TIMEOUT", int, default=3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": setting("CELERY_VISIBILITY_TIMEOUT", int, default=3600),
+        # A real-worker test's killed message comes back a second after its visibility timeout, not on
+        # kombu's own sweep (every 10th call of a 10 s timer: up to 100 s late, past the test's wait).
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
 
 LOGGING = {
     "version": 1,

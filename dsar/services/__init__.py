@@ -8,6 +8,7 @@ auditors read all. Public intake and the verification link act without a user.
 from dsar.services.clock import due_for, refresh_due, request_extend, request_pause, request_resume
 from dsar.services.collection import (
     advance,
+    collection_resume,
     collection_start,
     store,
     subject_of,
@@ -40,6 +41,7 @@ __all__ = [
     "LinkInvalid",
     "address_on_record",
     "advance",
+    "collection_resume",
     "collection_start",
     "due_for",
     "make_token",

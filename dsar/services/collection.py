@@ -3,12 +3,18 @@ or completed by a handler uploading files. Every item keeps the identifier it wa
 
 Nothing is collected before the request is verified. The request moves from
 collecting to review once every task is done.
+
+A worker can die mid-collection (SIGKILL, out of memory). Its task would stay "running" for good, so
+the worker holds the task's row lock for as long as it collects: "running" with nobody holding the
+row means its worker is gone. Such a task is taken over by the redelivered message (late acks) or,
+whichever comes first, queued again by the sweep (:func:`collection_resume`); it starts from nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -26,6 +32,9 @@ from portal.models import DataAsset
 BATCH = 500  # items per INSERT
 MAX_FILES = 20  # per upload
 MAX_ERROR = 1000
+# A connector task running this long with its row not held by a worker is queued again by the sweep.
+# Long enough for a live worker to get from its claim to its lock; a live worker is never disturbed.
+RESUME_AFTER = timedelta(minutes=10)
 
 
 def subject_of(request: Request) -> Subject:
@@ -130,31 +139,62 @@ def store(task: Task, items: Iterable[CollectedItem]) -> int:
 
 def _claim(task_id: int) -> Task | None:
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("request", "asset").filter(pk=task_id).first()
-        if task is None or task.status not in (Task.Status.PENDING, Task.Status.FAILED):
-            return None  # done, or another worker runs it: running twice is harmless
+        # SKIP LOCKED: a worker collecting for this task holds its row (task_run) and is left alone.
+        task = (
+            Task.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("request", "asset")
+            .filter(pk=task_id)
+            .first()
+        )
+        if task is None or task.status not in (Task.Status.PENDING, Task.Status.FAILED, Task.Status.RUNNING):
+            return None  # done, or a worker is collecting it right now: running twice is harmless
         if task.request.status != Request.Status.COLLECTING:
             return None
+        resumed = task.status == Task.Status.RUNNING  # and nobody holds it: its worker died
         task.status, task.started_at, task.error = Task.Status.RUNNING, timezone.now(), ""
         task.save(update_fields=["status", "started_at", "error"])
+        if resumed:
+            record(
+                request=task.request,
+                actor=None,
+                action="dsar.task.resumed",
+                details={"task": task.pk, "asset": task.asset.name},
+            )
         return task
 
 
+def _lock_own(task: Task, claimed_at: datetime) -> Task | None:
+    """The task's row, locked, if it is still the run we claimed (its start time is our claim's mark)."""
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("request", "asset")
+        .filter(pk=task.pk, status=Task.Status.RUNNING, started_at=claimed_at)
+        .first()
+    )
+
+
 def task_run(*, task_id: int) -> Task | None:
-    """Run one connector task (the Celery task calls this). Safe to run twice: a finished task is left alone."""
+    """Run one connector task (the Celery task calls this). Safe to run twice: a finished task is left alone,
+    one a live worker is collecting too, and one whose worker died is collected again from nothing."""
     task = _claim(task_id)
     if task is None:
         return None
+    claimed_at = task.started_at
     connector = connector_for(task.asset)
     try:
         if connector is None:
             raise RuntimeError("No connector for this asset any more: complete the task by uploading files.")
         with transaction.atomic():
+            # Held while collecting: what tells a redelivered message or the sweep that this worker lives.
+            if _lock_own(task, claimed_at) is None:
+                return None  # taken over between our claim and this lock
             task.items.all().delete()  # a retry starts from nothing, so no item is stored twice
             found = store(task, connector.collect(subject_of(task.request)))
     except Exception as exc:  # any connector failure is recorded on the task, never lost
         with transaction.atomic():
-            task = Task.objects.select_for_update().get(pk=task.pk)
+            task = _lock_own(task, claimed_at)
+            if task is None:
+                return None
             task.status, task.error, task.finished_at = Task.Status.FAILED, str(exc)[:MAX_ERROR], timezone.now()
             task.save(update_fields=["status", "error", "finished_at"])
             record(
@@ -166,7 +206,9 @@ def task_run(*, task_id: int) -> Task | None:
         return task
     with transaction.atomic():
         request = lock(task.request)
-        task = Task.objects.select_for_update().get(pk=task.pk)
+        task = _lock_own(task, claimed_at)
+        if task is None:
+            return None
         task.status, task.found, task.finished_at = Task.Status.DONE, found, timezone.now()
         task.save(update_fields=["status", "found", "finished_at"])
         record(
@@ -177,6 +219,25 @@ def task_run(*, task_id: int) -> Task | None:
         )
         advance(request)
     return task
+
+
+def collection_resume(*, now: datetime | None = None) -> int:
+    """The sweep: queue again every connector task left running by a worker that died (its row not held,
+    see :func:`task_run`) for longer than ``RESUME_AFTER``. Returns how many it queued."""
+    from dsar.tasks import collect_task
+
+    now = now or timezone.now()
+    stale = Task.objects.filter(
+        kind=Task.Kind.COLLECT,
+        method=Task.Method.CONNECTOR,
+        status=Task.Status.RUNNING,
+        started_at__lt=now - RESUME_AFTER,
+        request__status=Request.Status.COLLECTING,
+    )
+    with transaction.atomic():
+        ids = list(stale.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True))
+        transaction.on_commit(lambda: [collect_task.delay(task_id=pk) for pk in ids])
+    return len(ids)
 
 
 @transaction.atomic

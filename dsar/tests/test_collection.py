@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dsar import services
 from dsar.connectors import base
 from dsar.connectors.base import CollectedItem
 from dsar.models import Item, Request, Task
+from dsar.services import collection
 from dsar.tests.factories import make_collecting, make_request, manual_task
 from portal.errors import Conflict, ValidationError
 from portal.models import AuditEvent
@@ -174,6 +179,49 @@ def test_running_a_task_twice_stores_nothing_twice(privacy_officer, crm, django_
 
     assert services.task_run(task_id=Task.objects.get().pk) is None
     assert Item.objects.count() == 4
+
+
+def test_a_task_whose_worker_died_is_collected_again_by_the_redelivered_message(privacy_officer, crm):
+    request = make_request(verified=True)
+    services.collection_start(actor=privacy_officer, request=request)  # queued, not run
+    task = Task.objects.get()
+    dead = collection._claim(task.pk)  # a worker claims it and dies
+    assert Task.objects.get().status == "running"
+
+    # The message was not acknowledged: redelivered, it finds the task running with nobody holding it.
+    assert services.task_run(task_id=task.pk).status == "done"
+
+    task.refresh_from_db()
+    request.refresh_from_db()
+    assert task.found == Item.objects.count() == 4
+    assert request.status == Request.Status.REVIEW
+    assert AuditEvent.objects.filter(action="dsar.task.resumed").count() == 1
+    assert AuditEvent.objects.filter(action="dsar.task.done").count() == 1
+    # Had the first worker lived on after all, its claim is no longer the task's: it writes nothing.
+    assert collection._lock_own(dead, dead.started_at) is None
+
+
+def test_the_sweep_queues_a_task_left_running_only_after_a_while(
+    privacy_officer, crm, django_capture_on_commit_callbacks
+):
+    request = make_request(verified=True)
+    services.collection_start(actor=privacy_officer, request=request)
+    task = Task.objects.get()
+    collection._claim(task.pk)  # and the worker dies; the message is lost too (a broker without redelivery)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.collection_resume() == 0  # it may still be on its way to its lock
+    assert Task.objects.get().status == "running"
+
+    later = timezone.now() + collection.RESUME_AFTER + timedelta(seconds=1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert services.collection_resume() == 1
+
+    task.refresh_from_db()
+    assert task.status == "done"
+    assert Item.objects.count() == 4
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert services.collection_resume() == 0  # done: nothing more to queue
 
 
 def test_collection_starts_once(privacy_officer, archive):

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 
-from incidents.subjects import sending
+from incidents.subjects import selectors, sending
 from incidents.subjects.models import AffectedSubject, SubjectNotification
 from incidents.subjects.services import subjects_notify
 from incidents.subjects.tasks import send_subject_notification_task
@@ -179,6 +179,17 @@ def test_a_worker_dying_while_sending_never_mails_anyone_twice(privacy_officer, 
     assert [s.email for s in undecided] == ["person0@example.com", "person1@example.com"]
     assert all("may or may not have been sent" in s.last_error for s in undecided)
     assert AuditEvent.objects.get(action="incidents.subjects.claims_freed").details == {"count": 2, "unknown": 2}
+    # What the incident's page counts, and the one "finished" entry: nobody pending, two to check by hand.
+    assert selectors.counts(incident) == {
+        "imported": 4,
+        "waiting": 0,
+        "pending": 0,
+        "sending": 0,
+        "sent": 2,
+        "failed": 2,
+    }
+    finished = AuditEvent.objects.get(action="incidents.subjects.notification_finished")
+    assert finished.details == {"notification": notification.pk, "sent": 2, "failed": 2}
 
 
 def test_two_workers_never_claim_the_same_rows(privacy_officer, incident):

@@ -11,7 +11,6 @@ offer (``portal/tests/worker.py``). The CI script runs it; locally::
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 
@@ -55,7 +54,7 @@ def _notify(key: str, to=(ADDRESS,)) -> None:
     notifications.notify(key=key, to=list(to), template="portal/heartbeat", context={})
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_sends_committed_notifications_and_never_rolled_back_ones(worker):
     run = uuid.uuid4().hex[:8]
 
@@ -82,13 +81,7 @@ def test_a_real_worker_sends_committed_notifications_and_never_rolled_back_ones(
     assert "succeeded" in worker.log.read_text()
 
 
-def mails_to(outbox, address: str) -> int:
-    """How many messages the file mail backend wrote to ``address`` (one file per connection)."""
-    pattern = re.compile(rf"^To: {re.escape(address)}$", re.MULTILINE)
-    return sum(len(pattern.findall(path.read_text())) for path in outbox.iterdir())
-
-
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_batch_mails_every_recipient_exactly_once_after_a_restart(queue, tmp_path):
     run = uuid.uuid4().hex[:8]
     key = f"worker-kill:{run}"
@@ -119,7 +112,7 @@ def test_a_worker_killed_mid_batch_mails_every_recipient_exactly_once_after_a_re
             workers.kill(first)  # mid-batch: the message is delivered, unacknowledged, and nobody will say so
     finally:
         workers.stop(first)
-    assert sum(mails_to(outbox, address) for address in recipients) == 5
+    assert sum(workers.mails_to(outbox, address) for address in recipients) == 5
 
     second = workers.start(queue, log, **env)
     try:
@@ -130,5 +123,5 @@ def test_a_worker_killed_mid_batch_mails_every_recipient_exactly_once_after_a_re
         )
     finally:
         workers.stop(second)
-    assert {address: mails_to(outbox, address) for address in recipients} == dict.fromkeys(recipients, 1)
+    assert {address: workers.mails_to(outbox, address) for address in recipients} == dict.fromkeys(recipients, 1)
     assert SentNotification.objects.filter(key__startswith=key).count() == 12

@@ -8,6 +8,7 @@ test database no other process can see). The CI script runs them on Redis.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +115,32 @@ def start(queue: str, log: Path, **env: str) -> subprocess.Popen:
     return proc
 
 
+def run_django(code: str, log: Path) -> subprocess.Popen:
+    """``code`` run by ``manage.py shell`` in a process of its own on the test database (no broker):
+    a web request's or an admin's process, to kill with SIGKILL mid-way."""
+    environment = {**os.environ, "DJANGO_ENV": "test", "DATABASE_URL": database_url()}
+    with log.open("a") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    proc.log = log
+    return proc
+
+
+def waiting_for_a_lock() -> int:
+    """Sessions on the test database waiting for a lock (one that ``row_locked`` holds, say)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
 def stop(proc: subprocess.Popen) -> None:
     """Warm shutdown (SIGTERM), SIGKILL if it does not end."""
     if proc.poll() is None:
@@ -159,3 +186,80 @@ def row_locked(sql: str, params: list) -> Iterator:
             yield cursor  # further reads inside the same transaction
         finally:
             lock.rollback()
+
+
+def mails_to(outbox: Path, address: str) -> int:
+    """How many messages the file mail backend (``filemail:///<outbox>``) wrote to ``address``."""
+    pattern = re.compile(rf"^To: {re.escape(address)}$", re.MULTILINE)
+    return sum(len(pattern.findall(path.read_text())) for path in outbox.iterdir())
+
+
+class MailServer:
+    """A minimal SMTP server on 127.0.0.1 for a worker's ``EMAIL_URL``, counting what it accepted per recipient.
+
+    With ``stall_on`` set it stops answering at that recipient's ``RCPT TO`` (as a hung mail server does):
+    ``stalled`` is set and the worker hangs mid-hand-over, where a test kills it. Nothing it did not accept
+    with the end of ``DATA`` is counted.
+    """
+
+    def __init__(self, stall_on: str = ""):
+        import socketserver
+        import threading
+        from collections import Counter
+
+        self.received: Counter = Counter()
+        self.stall_on = stall_on
+        self.stalled, self.release = threading.Event(), threading.Event()
+        server = self
+
+        class Session(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write(f"{line}\r\n".encode())
+
+            def handle(self) -> None:
+                recipients: list[str] = []
+                self.reply("220 test ESMTP")
+                for raw in self.rfile:
+                    command = raw.decode(errors="replace").strip()
+                    verb = command[:4].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 test")
+                    elif verb == "MAIL":
+                        recipients = []
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        address = command.partition("<")[2].partition(">")[0].lower()
+                        if server.stall_on and address == server.stall_on:
+                            server.stalled.set()
+                            server.release.wait(WAIT_SECONDS)
+                            return  # the connection just ends
+                        recipients.append(address)
+                        self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 go on")
+                        for line in self.rfile:
+                            if line in (b".\r\n", b".\n"):
+                                break
+                        server.received.update(recipients)
+                        self.reply("250 queued")
+                    elif verb == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:  # RSET, NOOP
+                        self.reply("250 OK")
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True  # a stalled session does not hold up the test's end
+
+        self._server = Server(("127.0.0.1", 0), Session)
+        self.url = f"smtp://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> MailServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
