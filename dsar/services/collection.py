@@ -163,7 +163,7 @@ def _claim(task_id: int) -> Task | None:
         return task
 
 
-def _lock_own(task: Task, claimed_at: datetime) -> Task | None:
+def _lock_own(task: Task, claimed_at: datetime | None) -> Task | None:
     """The task's row, locked, if it is still the run we claimed (its start time is our claim's mark)."""
     return (
         Task.objects.select_for_update(of=("self",))
