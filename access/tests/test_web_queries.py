@@ -92,8 +92,9 @@ def test_the_dashboard_queries_do_not_grow(web_of, reviewer, second_reviewer, as
     # session, user; "reviews anything": user perms, group perms, a reviewed asset exists;
     # waiting: first requests, their decisions, count, first break-glass uses, count;
     # pending: first requests, their decisions, count; access: first grants, count;
-    # open review items of campaigns; erasures waiting for the reviewer (dsar); role groups (context processor)
-    with django_assert_num_queries(18):
+    # open review items of campaigns; erasures waiting for the reviewer (dsar); open notification clocks of
+    # incidents they handle (none); role groups (context processor)
+    with django_assert_num_queries(19):
         response = web.get("/")
     assert response.status_code == 200
     panels = {p["template"]: p for p in response.context["panels"]}
