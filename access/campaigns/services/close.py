@@ -109,7 +109,8 @@ def _apply_batch(campaign: Campaign, *, actor, now, batch_size: int) -> int:
     )
     if not ids:
         return 0
-    items = ReviewItem.objects.filter(pk__in=ids)
+    # The locked ids are exactly this campaign's unapplied items in their pk range: a range, not a 10,000-id list.
+    items = ReviewItem.objects.filter(campaign=campaign, applied_at__isnull=True, pk__gte=ids[0], pk__lte=ids[-1])
     items.filter(decision="").update(outcome=campaign.default_decision)
     items.exclude(decision="").update(outcome=F("decision"))
     to_revoke = items.filter(outcome=Outcome.REVOKE).values("grant_id")
