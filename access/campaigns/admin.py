@@ -71,7 +71,8 @@ class CampaignAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Close the selected campaigns (applies every revoke)")
     def close_selected(self, request, queryset):
-        self._each(request, queryset, services.campaign_close, "Closed")
+        # A large campaign is closed by a task: its page shows the progress.
+        self._each(request, queryset, services.campaign_close, "Closed (or began closing)")
 
 
 class ReassignForm(ActionForm):

@@ -34,6 +34,10 @@ class CampaignSerializer(serializers.ModelSerializer):
     assets = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     launch_percent = serializers.IntegerField(read_only=True)
     ready = serializers.BooleanField(source="is_ready", read_only=True)
+    closing = serializers.BooleanField(
+        source="is_closing", read_only=True, help_text="A task is applying the close; `status` is `running` until done."
+    )
+    close_percent = serializers.IntegerField(read_only=True)
     # "" (every asset, or chosen ones) is a value the schema must admit: read-only fields lose allow_blank.
     min_sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, allow_blank=True, read_only=True)
 
@@ -53,6 +57,10 @@ class CampaignSerializer(serializers.ModelSerializer):
             "item_count",
             "ready",
             "launch_percent",
+            "closing",
+            "closing_started_at",
+            "applied_count",
+            "close_percent",
             "closed_at",
             "revoked_count",
         ]
@@ -181,12 +189,16 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Close: apply every revoke (decided or by default) and freeze; a second close changes nothing",
+        description="200 with `status: closed` when the close was applied in the request; 202 with "
+        "`status: running` and `closing: true` while a task applies a large campaign (`applied_count` of "
+        "`item_count`). Once closing, items can no longer be decided (409).",
         request=None,
-        responses={200: CampaignSerializer, **DECISION_ERRORS},
+        responses={200: CampaignSerializer, 202: CampaignSerializer, **DECISION_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._out(services.campaign_close(actor=request.user, campaign=self.get_object()))
+        campaign = services.campaign_close(actor=request.user, campaign=self.get_object())
+        return self._out(campaign, status.HTTP_202_ACCEPTED if campaign.is_closing else status.HTTP_200_OK)
 
     @extend_schema(
         summary="Decide many of your items at once: the `items` listed, or all undecided ones that `match`",

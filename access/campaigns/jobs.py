@@ -26,7 +26,10 @@ QUARTERLY_DAYS = 30
 
 
 def _running():
-    return Campaign.objects.filter(status=Campaign.Status.RUNNING, ready_at__isnull=False)
+    # A closing campaign takes no decision any more: nobody is reminded of it.
+    return Campaign.objects.filter(
+        status=Campaign.Status.RUNNING, ready_at__isnull=False, closing_started_at__isnull=True
+    )
 
 
 def campaigns_remind(*, now=None) -> int:

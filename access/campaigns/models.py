@@ -69,6 +69,10 @@ class Campaign(models.Model):
     # The smallest of REMINDER_DAYS already sent; the stamp that makes the job a no-op on a re-run.
     reminded_days = models.PositiveSmallIntegerField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A large close runs as a task in batches: closing_started_at marks it (the status stays running,
+    # nobody decides any more), applied_count grows batch by batch, closed_at ends it.
+    closing_started_at = models.DateTimeField(null=True, blank=True)
+    applied_count = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -89,6 +93,21 @@ class Campaign(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+    @property
+    def is_closing(self) -> bool:
+        return self.status == self.Status.RUNNING and self.closing_started_at is not None
+
+    @property
+    def is_open(self) -> bool:
+        """Running and not closing: items may still be decided, delegated, reassigned."""
+        return self.is_running and self.closing_started_at is None
+
+    @property
+    def close_percent(self) -> int:
+        if self.status == self.Status.CLOSED:
+            return 100
+        return min(99, self.applied_count * 100 // self.item_count) if self.item_count else 0
 
     @property
     def is_ready(self) -> bool:

@@ -1,4 +1,4 @@
-"""Celery tasks of campaigns: the launch snapshot and the periodic jobs (django-celery-beat rows)."""
+"""Celery tasks of campaigns: the launch snapshot, the close in batches, the periodic jobs (django-celery-beat)."""
 
 from celery import shared_task
 
@@ -8,6 +8,14 @@ def snapshot_campaign_task(*, campaign_id: int) -> int:
     from access.campaigns.services import campaign_snapshot
 
     return campaign_snapshot(campaign_id=campaign_id)
+
+
+@shared_task(acks_late=True)
+def close_campaign_task(*, campaign_id: int, batch_size: int | None = None) -> int:
+    # Redelivered after a worker died mid-batch, it continues after the last committed batch.
+    from access.campaigns.services import CLOSE_BATCH, campaign_apply
+
+    return campaign_apply(campaign_id=campaign_id, batch_size=batch_size or CLOSE_BATCH).applied_count
 
 
 @shared_task(acks_late=True)

@@ -116,7 +116,7 @@ def campaign_page_context(user, campaign: Campaign) -> dict:
     for row in reviewers:
         row["percent"] = row["decided"] * 100 // row["total"] if row["total"] else 0
         row["flags"] = flags.get(row["reviewer_id"], [])
-    mine = services.open_items(user).filter(campaign=campaign).count() if campaign.is_running else 0
+    mine = services.open_items(user).filter(campaign=campaign).count() if campaign.is_open else 0
     return {
         "campaign": campaign,
         "counts": counts,
@@ -140,8 +140,8 @@ class CampaignDetailView(PortalViewMixin, TemplateView):
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
         campaign = context["campaign"]
-        if campaign.is_running and not campaign.is_ready:
-            # The progress bar fills without JavaScript: the browser reloads the page until the items are ready.
+        if campaign.is_running and (not campaign.is_ready or campaign.is_closing):
+            # The progress bar fills without JavaScript: the browser reloads the page until launched (or closed).
             response["Refresh"] = "3"
         return response
 
@@ -224,6 +224,8 @@ class CampaignCloseView(ConfirmView):
     def refusal(self, campaign):
         if not permissions.has(self.request.user, services.MANAGE):
             return Forbidden("Only access admins close campaigns.")
+        if campaign.is_closing:
+            return Conflict("This campaign is closing already.")
         if not campaign.is_running:
             return Conflict(f"This campaign is {campaign.get_status_display().lower()}.")
         return None
@@ -253,6 +255,8 @@ class CampaignCloseView(ConfirmView):
 
     def perform(self, campaign, form):
         campaign = services.campaign_close(actor=self.request.user, campaign=campaign)
+        if campaign.is_closing:
+            return f"Closing: {campaign.item_count} items are being applied; this page shows the progress."
         return f"Closed: {campaign.revoked_count} grants revoked. The campaign is frozen."
 
 
@@ -285,7 +289,7 @@ class CampaignQueueView(FilteredListView):
         user = self.request.user
         # A reviewer sees the campaign only through their items; those who see every item
         # (admins, officers, auditors) get the bulk bar only if some of the items are theirs.
-        may_decide = self.campaign.is_running and (
+        may_decide = self.campaign.is_open and (
             not selectors.sees_all(user) or ReviewItem.objects.filter(campaign=self.campaign, reviewer=user).exists()
         )
         return super().get_context_data(
@@ -346,7 +350,7 @@ class ItemDetailView(PortalViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         item = selectors.item_get(user=user, pk=self.kwargs["pk"])
-        running = item.campaign.is_running
+        running = item.campaign.is_open
         mine = item.reviewer_id == user.pk
         may_reassign = running and not item.is_decided and permissions.has(user, services.MANAGE)
         return {

@@ -3,13 +3,14 @@
 The package is split by step (``rules``, ``launch``, ``review``, ``close``); import from here.
 
 Campaigns: :func:`campaign_create`, :func:`campaign_launch` (and its snapshot,
-:func:`campaign_snapshot`, inline or as a Celery task), :func:`campaign_close`.
+:func:`campaign_snapshot`, inline or as a Celery task), :func:`campaign_close` (and
+its batches, :func:`campaign_apply`, inline or as a Celery task).
 Items: :func:`review_item_decide`, :func:`review_items_decide` (bulk),
 :func:`review_item_delegate`, :func:`review_item_reassign`. Periodic jobs are
 in ``access.campaigns.jobs``.
 """
 
-from access.campaigns.services.close import CLOSE_BATCH, campaign_close, open_items
+from access.campaigns.services.close import CLOSE_BATCH, CLOSE_INLINE_MAX, campaign_apply, campaign_close, open_items
 from access.campaigns.services.launch import (
     LAUNCH_INLINE_MAX,
     REVIEWER_SQL,
@@ -41,6 +42,7 @@ from access.campaigns.services.rules import (
 
 __all__ = [
     "CLOSE_BATCH",
+    "CLOSE_INLINE_MAX",
     "ITEM_FILTERS",
     "LAUNCH_INLINE_MAX",
     "MANAGE",
@@ -48,6 +50,7 @@ __all__ = [
     "SNAPSHOT_BATCH",
     "active_grants",
     "audit_seq",
+    "campaign_apply",
     "campaign_close",
     "campaign_create",
     "campaign_launch",

@@ -43,7 +43,9 @@ def _check_decision(decision: str) -> None:
 def _require_running(campaign: Campaign | int) -> None:
     if isinstance(campaign, int):
         # Read afresh after the item's lock: a close that committed while we waited must win (409).
-        campaign = Campaign.objects.only("status").get(pk=campaign)
+        campaign = Campaign.objects.only("status", "closing_started_at").get(pk=campaign)
+    if campaign.is_closing:
+        raise Conflict("This campaign is closing; its items can no longer change.")
     if campaign.status != Campaign.Status.RUNNING:
         raise Conflict(f"This campaign is {campaign.get_status_display().lower()}; its items can no longer change.")
 
