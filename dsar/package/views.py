@@ -23,7 +23,7 @@ from dsar.erasure import services as erasure
 from dsar.erasure.selectors import erasure_queue, mark_confirmable
 from dsar.models import MAX_REASON, Download, Item, Request
 from dsar.package import services
-from dsar.package.selectors import visible_request
+from dsar.package.selectors import shown_package, visible_request
 from dsar.services.common import VIEW
 from portal import permissions
 from portal.errors import DomainError, Gone, NotFound
@@ -137,7 +137,7 @@ class MisdeliveryView(PortalViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         req = visible_request(self.request.user, self.kwargs["pk"])
-        package = services.current(req)
+        package = shown_package(req)
         downloads = list(Download.objects.filter(link__package=package).order_by("at", "pk")[:50]) if package else []
         return {**super().get_context_data(**kwargs), "req": req, "package": package, "downloads": downloads}
 
