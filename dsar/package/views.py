@@ -27,7 +27,7 @@ from dsar.package.selectors import shown_package, visible_request
 from dsar.services.common import VIEW
 from portal import permissions
 from portal.errors import DomainError, Gone, NotFound
-from portal.web import PortalViewMixin, apply_to_form
+from portal.web import PortalViewMixin, submit
 
 
 class ReasonForm(forms.Form):
@@ -147,19 +147,13 @@ class MisdeliveryView(PortalViewMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
         form = NoteForm(request.POST)
-        if form.is_valid():
-            try:
-                incident = package_misdelivered(actor=request.user, request=context["req"], **form.cleaned_data)
-            except DomainError as exc:
-                if exc.status in (403, 404):
-                    raise
-                apply_to_form(form, exc)
-            else:
-                messages.success(
-                    request, f"Link revoked, files purged, incident {incident.reference} opened: its clocks run now."
-                )
-                return redirect(reverse("incidents:incident-detail", args=[incident.pk]))
-        return self.render_to_response({**context, "form": form})
+
+        def report(data):
+            incident = package_misdelivered(actor=request.user, request=context["req"], **data)
+            message = f"Link revoked, files purged, incident {incident.reference} opened: its clocks run now."
+            return message, reverse("incidents:incident-detail", args=[incident.pk])
+
+        return submit(request, form, report) or self.render_to_response({**context, "form": form})
 
 
 # --- Erasure ------------------------------------------------------------------------------------
