@@ -18,7 +18,7 @@ from portal import permissions
 from portal.errors import DomainError
 from portal.lists import FilteredListView
 from portal.models import PRIVACY_OFFICERS
-from portal.web import PortalViewMixin, apply_to_form, on_site
+from portal.web import PortalViewMixin, on_site, submit
 
 
 class IncidentListView(FilteredListView):
@@ -51,16 +51,12 @@ class IncidentReportView(PortalViewMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         form = forms.ReportForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                incident = services.incident_report(actor=request.user, **data)
-            except DomainError as exc:
-                apply_to_form(form, exc)
-            else:
-                messages.success(request, f"{incident.reference} reported. The privacy team has been told.")
-                return redirect(incident)
-        return self.render_to_response({"form": form})
+
+        def report(data):
+            incident = services.incident_report(actor=request.user, **data)
+            return f"{incident.reference} reported. The privacy team has been told.", incident
+
+        return submit(request, form, report) or self.render_to_response({"form": form})
 
 
 class IncidentDetailView(PortalViewMixin, TemplateView):

@@ -23,7 +23,7 @@ from incidents.views import IncidentActionView
 from portal import permissions
 from portal.errors import DomainError, Forbidden
 from portal.lists import FilteredListView
-from portal.web import PortalViewMixin, apply_to_form
+from portal.web import PortalViewMixin, submit
 
 # --- Tasks ---------------------------------------------------------------------------
 
@@ -189,19 +189,12 @@ class DraftView(_DraftMixin, PortalViewMixin, TemplateView):
         if not permissions.has(request.user, services.CHANGE, incident):  # before any form error
             raise Forbidden("Only those working the incident edit its regulator notification.")
         form = forms.DraftForm(request.POST)
-        if form.is_valid():
-            try:
-                services.regulator_draft_save(
-                    actor=request.user, incident=incident, obligation=obligation, **form.cleaned_data
-                )
-            except DomainError as exc:
-                if exc.status in (403, 404):
-                    raise
-                apply_to_form(form, exc)
-            else:
-                messages.success(request, "Draft saved.")
-                return redirect(request.path)
-        return self.render_to_response(self.context(form=form))
+
+        def save(data):
+            services.regulator_draft_save(actor=request.user, incident=incident, obligation=obligation, **data)
+            return "Draft saved.", request.path
+
+        return submit(request, form, save) or self.render_to_response(self.context(form=form))
 
 
 class DraftPrintView(_DraftMixin, PortalViewMixin, TemplateView):

@@ -10,7 +10,7 @@ from portal.errors import ValidationError
 from portal.forms import ReasonForm
 from portal.lists import FilteredListView
 from portal.models import ROLE_LABELS
-from portal.web import PortalViewMixin, apply_to_form
+from portal.web import PortalViewMixin, submit
 
 
 class DashboardView(PortalViewMixin, TemplateView):
@@ -93,15 +93,12 @@ class PersonRevokeAllView(PortalViewMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         person = self.get_person()
         form = ReasonForm(request.POST)
-        if form.is_valid():
-            try:
-                offboarding.user_offboard(actor=request.user, user=person, reason=form.cleaned_data["reason"])
-            except ValidationError as exc:
-                apply_to_form(form, exc)
-            else:
-                messages.success(request, f"{person} is offboarded: their access and pending requests are gone.")
-                return redirect(person)
-        return self.show(person, form)
+
+        def offboard(data):
+            offboarding.user_offboard(actor=request.user, user=person, reason=data["reason"])
+            return f"{person} is offboarded: their access and pending requests are gone.", person
+
+        return submit(request, form, offboard, errors=ValidationError) or self.show(person, form)
 
     def show(self, person, form):
         sections = offboarding.preview(person)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import csrf, defaults
@@ -26,6 +28,30 @@ def apply_to_form(form, exc: DomainError) -> None:
             form.add_error(field if field in form.fields else None, msg)
     if not exc.fields:
         form.add_error(None, exc.message)
+
+
+def submit(
+    request,
+    form,
+    action: Callable[[dict], tuple[str, Any]],
+    *,
+    errors: type[DomainError] | tuple[type[DomainError], ...] = DomainError,
+) -> HttpResponse | None:
+    """A form post that calls one service: ``action(form.cleaned_data)`` returns the success message and where to
+    go (an object or URL for ``redirect``, or a response). ``None`` means re-render the form: it is invalid, or
+    the service refused with one of ``errors``, now shown on it. A 403 or 404 goes on to the mixin's pages, and
+    errors not listed to its message and redirect back."""
+    if not form.is_valid():
+        return None
+    try:
+        message, target = action(form.cleaned_data)
+    except errors as exc:
+        if exc.status in (403, 404):
+            raise
+        apply_to_form(form, exc)
+        return None
+    messages.success(request, message)
+    return target if isinstance(target, HttpResponse) else redirect(target)
 
 
 def on_site(request, target: str | None) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -11,7 +9,7 @@ from access import services
 from access.forms import BreakGlassForm, RequestForm
 from portal import selectors as portal_selectors
 from portal.errors import Conflict, ValidationError
-from portal.web import PortalViewMixin, apply_to_form
+from portal.web import PortalViewMixin, submit
 
 
 class AssetActionView(PortalViewMixin, TemplateView):
@@ -40,15 +38,12 @@ class AssetActionView(PortalViewMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         form = self.make_form(request.POST)
-        if form.is_valid():
-            try:
-                obj, message = self.perform(form)
-            except (ValidationError, Conflict) as exc:
-                apply_to_form(form, exc)
-            else:
-                messages.success(request, message)
-                return redirect(obj)
-        return self.show(form)
+
+        def change(data):
+            obj, message = self.perform(form)
+            return message, obj
+
+        return submit(request, form, change, errors=(ValidationError, Conflict)) or self.show(form)
 
     def show(self, form):
         asset = self.get_asset()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.views.generic import TemplateView
 
 from access.forms import ConfirmForm
 from portal import audit
 from portal.errors import DomainError, ValidationError
-from portal.web import PortalViewMixin, apply_to_form, back, on_site
+from portal.web import PortalViewMixin, back, on_site, submit
 
 # What each audit action reads as on a page; unknown actions show as recorded.
 ACTION_LABELS = {
@@ -73,15 +72,12 @@ class ConfirmView(PortalViewMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         obj = self.get_object()
         form = self.form_class(request.POST)
-        if form.is_valid():
-            try:
-                message = self.perform(obj, form)
-            except ValidationError as exc:
-                apply_to_form(form, exc)
-            else:
-                messages.success(request, message)
-                return back(request, obj.get_absolute_url(), referer=False)
-        return self.show(obj, form, next_url=request.POST.get("next", ""))
+
+        def confirm(data):
+            return self.perform(obj, form), back(request, obj.get_absolute_url(), referer=False)
+
+        done = submit(request, form, confirm, errors=ValidationError)
+        return done or self.show(obj, form, next_url=request.POST.get("next", ""))
 
     def show(self, obj, form, *, next_url: str):
         next_url = on_site(self.request, next_url)  # from the query string, and it becomes a link

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -17,7 +16,7 @@ from access.views.common import ConfirmView, history
 from portal import permissions
 from portal.errors import Conflict, Forbidden, ValidationError
 from portal.lists import FilteredListView
-from portal.web import PortalViewMixin, apply_to_form, back
+from portal.web import PortalViewMixin, back, submit
 
 
 class GrantListView(FilteredListView):
@@ -88,14 +87,12 @@ class GrantActionView(PortalViewMixin, View):
     def post(self, request, pk):
         grant = selectors.grant_get(user=request.user, pk=pk)
         form = self.form_class(request.POST)
-        if form.is_valid():
-            try:
-                message = self.perform(grant, form)
-            except ValidationError as exc:
-                apply_to_form(form, exc)
-            else:
-                messages.success(request, message)
-                return back(request, grant.get_absolute_url(), referer=False)
+
+        def act(data):
+            return self.perform(grant, form), back(request, grant.get_absolute_url(), referer=False)
+
+        if done := submit(request, form, act, errors=ValidationError):
+            return done
         context = grant_page_context(request, grant, **{self.form_name: form})
         # Keep where the user came from (the queue), so fixing the form leads back there.
         context["next"] = request.POST.get("next", "")

@@ -32,17 +32,19 @@ class PackageAdmin(ReadOnlyAdmin):
     list_select_related = ["request", "built_by", "approved_by"]
     search_fields = ["request__reference"]
     raw_id_fields = ["request", "built_by", "approved_by", "misdelivery_incident"]
-    exclude = ["manifest"]
-    readonly_fields = ["sources"]
+    exclude = ["manifest", "sources"]
+    readonly_fields = ["holds"]
     inlines = [DeliveryLinkInline]
     actions = ["revoke_links", "resend_links"]
 
     @admin.display(description="Sources")
-    def sources(self, obj):
+    def holds(self, obj):
         return "; ".join(
-            f"{s['asset']} / {s['source']}: {s['records']} records, {s['files']} files"
-            for s in obj.manifest.get("sources", [])
+            f"{s['asset']} / {s['source']}: {s['records']} records, {s['files']} files" for s in obj.sources
         )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).without_manifest()
 
     @admin.action(description="Revoke the live download links")
     def revoke_links(self, request, queryset):

@@ -20,7 +20,7 @@ from dsar.erasure import services as erasure
 from dsar.erasure.selectors import erasure_queue
 from dsar.models import MAX_REASON, DeliveryLink, ErasureRecord, Item, Package, Request, Task
 from dsar.package import services
-from dsar.package.selectors import visible_request
+from dsar.package.selectors import shown_package, visible_request
 from dsar.services.common import VIEW
 from portal import permissions
 from portal.api.fields import StrictCharField
@@ -66,7 +66,7 @@ class LinkSerializer(serializers.ModelSerializer):
 class PackageSerializer(serializers.ModelSerializer):
     built_by = serializers.CharField(source="built_by.username", read_only=True)
     approved_by = serializers.CharField(source="approved_by.username", default=None, read_only=True, allow_null=True)
-    sources = serializers.SerializerMethodField()
+    sources = serializers.ListField(child=serializers.DictField(), read_only=True)
     links = LinkSerializer(many=True, read_only=True)
 
     class Meta:
@@ -90,9 +90,6 @@ class PackageSerializer(serializers.ModelSerializer):
             "purge_reason",
             "links",
         ]
-
-    def get_sources(self, package) -> list[dict]:
-        return package.manifest.get("sources", [])
 
 
 class LinksRevokedSerializer(serializers.Serializer):
@@ -137,8 +134,8 @@ class ErasureRecordSerializer(serializers.ModelSerializer):
 
 
 def _package_out(package: Package, code=status.HTTP_200_OK) -> Response:
-    fresh = Package.objects.select_related("built_by", "approved_by").prefetch_related("links").get(pk=package.pk)
-    return Response(PackageSerializer(fresh).data, status=code)
+    fresh = Package.objects.without_manifest().select_related("built_by", "approved_by").prefetch_related("links")
+    return Response(PackageSerializer(fresh.get(pk=package.pk)).data, status=code)
 
 
 class PackageView(APIView):
@@ -146,11 +143,10 @@ class PackageView(APIView):
 
     @extend_schema(summary="The request's current package", responses={200: PackageSerializer, 404: ERRORS[404]})
     def get(self, request, pk):
-        req = visible_request(request.user, pk)
-        package = services.current(req)
+        package = shown_package(visible_request(request.user, pk))
         if package is None:
             raise NotFound("No package has been built for this request yet.")
-        return _package_out(package)
+        return Response(PackageSerializer(package).data)
 
     @extend_schema(
         summary="Build the package (subject-match guard first)",

@@ -30,6 +30,10 @@ class PackageQuerySet(models.QuerySet):
     def current(self):
         return self.filter(superseded_at__isnull=True)
 
+    def without_manifest(self):
+        """What pages and the API read of a package: everything but its manifest."""
+        return self.defer("manifest")
+
     def purgeable(self, now: datetime | None = None):
         """Files still on disk whose every link is dead (expired, used up or revoked), or that were superseded."""
         now = now or timezone.now()
@@ -66,7 +70,11 @@ class Package(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     item_count = models.PositiveIntegerField(default=0)
+    # A row per item, megabytes at 10,000: read only where the whole manifest is due (the misdelivery incident).
     manifest = models.JSONField(default=dict, blank=True)
+    # The manifest's per-source summary (asset, source, records, files, bytes), written with it at the build so
+    # pages and the API show what the package holds without reading the manifest.
+    sources = models.JSONField(default=list, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from dsar.models import Download, Request
+from dsar.models import Download, Package, Request
 from dsar.package import guard
-from dsar.package.services import BUILDABLE, current
+from dsar.package.services import BUILDABLE
 from dsar.services.common import CHANGE, VIEW
 from portal import permissions
 
@@ -17,6 +17,18 @@ DOWNLOADS_SHOWN = 20
 def visible_request(user, pk) -> Request:
     """The request ``pk`` if ``user`` may see it; 404 for a missing and a hidden one alike."""
     return permissions.get_visible(Request.objects.all(), pk, user=user, perm=VIEW)
+
+
+def shown_package(req: Request, *related: str) -> Package | None:
+    """The request's current package as pages and the API show it: one query, and never its manifest
+    (a row per item, megabytes at 10,000); what it holds per source is ``package.sources``."""
+    return (
+        Package.objects.current()
+        .without_manifest()
+        .filter(request=req)
+        .select_related("built_by", "approved_by", *related)
+        .first()
+    )
 
 
 def package_section(http_request, req: Request) -> dict | None:
@@ -30,11 +42,7 @@ def package_section(http_request, req: Request) -> dict | None:
         return None
     user = http_request.user
     may_work = permissions.has(user, CHANGE, req)
-    package = current(req)
-    if package is not None:
-        package = (
-            type(package).objects.select_related("built_by", "approved_by", "misdelivery_incident").get(pk=package.pk)
-        )
+    package = shown_package(req, "misdelivery_incident")
     in_review = req.status == Request.Status.REVIEW
     foreign, foreign_total = guard.mismatched(req) if in_review else ([], 0)
     links, downloads = [], []
@@ -50,7 +58,7 @@ def package_section(http_request, req: Request) -> dict | None:
     return {
         "req": req,
         "package": package,
-        "sources": (package.manifest.get("sources", []) if package else []),
+        "sources": package.sources if package else [],
         "foreign": foreign,
         "foreign_total": foreign_total,
         "links": links,

@@ -176,9 +176,20 @@ def package_assemble(*, package_id: int) -> Package | None:
                 return _fail(request, package, reason)
             package.state, package.built_at, package.file = Package.State.BUILT, built_at, name
             package.size, package.sha256, package.manifest = built.size, built.sha256, built.manifest
+            package.sources = built.manifest["sources"]
             package.item_count = package.items_done = len(built.manifest["items"])
             package.save(
-                update_fields=["state", "built_at", "file", "size", "sha256", "manifest", "item_count", "items_done"]
+                update_fields=[
+                    "state",
+                    "built_at",
+                    "file",
+                    "size",
+                    "sha256",
+                    "manifest",
+                    "sources",
+                    "item_count",
+                    "items_done",
+                ]
             )
             record(
                 request=request,

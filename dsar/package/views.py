@@ -23,11 +23,11 @@ from dsar.erasure import services as erasure
 from dsar.erasure.selectors import erasure_queue, mark_confirmable
 from dsar.models import MAX_REASON, Download, Item, Request
 from dsar.package import services
-from dsar.package.selectors import visible_request
+from dsar.package.selectors import shown_package, visible_request
 from dsar.services.common import VIEW
 from portal import permissions
 from portal.errors import DomainError, Gone, NotFound
-from portal.web import PortalViewMixin, apply_to_form
+from portal.web import PortalViewMixin, submit
 
 
 class ReasonForm(forms.Form):
@@ -137,7 +137,7 @@ class MisdeliveryView(PortalViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         req = visible_request(self.request.user, self.kwargs["pk"])
-        package = services.current(req)
+        package = shown_package(req)
         downloads = list(Download.objects.filter(link__package=package).order_by("at", "pk")[:50]) if package else []
         return {**super().get_context_data(**kwargs), "req": req, "package": package, "downloads": downloads}
 
@@ -147,19 +147,13 @@ class MisdeliveryView(PortalViewMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
         form = NoteForm(request.POST)
-        if form.is_valid():
-            try:
-                incident = package_misdelivered(actor=request.user, request=context["req"], **form.cleaned_data)
-            except DomainError as exc:
-                if exc.status in (403, 404):
-                    raise
-                apply_to_form(form, exc)
-            else:
-                messages.success(
-                    request, f"Link revoked, files purged, incident {incident.reference} opened: its clocks run now."
-                )
-                return redirect(reverse("incidents:incident-detail", args=[incident.pk]))
-        return self.render_to_response({**context, "form": form})
+
+        def report(data):
+            incident = package_misdelivered(actor=request.user, request=context["req"], **data)
+            message = f"Link revoked, files purged, incident {incident.reference} opened: its clocks run now."
+            return message, reverse("incidents:incident-detail", args=[incident.pk])
+
+        return submit(request, form, report) or self.render_to_response({**context, "form": form})
 
 
 # --- Erasure ------------------------------------------------------------------------------------

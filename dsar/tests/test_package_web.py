@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dsar.delivery import services as delivery
 from dsar.erasure import services as erasure
-from dsar.models import DeliveryLink, Download, Item, Request, Task
+from dsar.models import DeliveryLink, Download, Item, Package, Request, Task
 from dsar.package import services
 from dsar.tests.package_factories import OTHER_CUSTOMER, request_in_review, verified_request
 from incidents.models import Incident
@@ -207,3 +210,69 @@ def test_staff_see_packages_in_the_admin_and_revoke_links_through_the_service(we
     assert client.post(f"/admin/dsar/package/{package.pk}/delete/").status_code == 403
     client.post("/admin/dsar/package/", {"action": "revoke_links", "_selected_action": [package.pk]})
     assert DeliveryLink.objects.get().revoked_at is not None
+
+
+def _manifest_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if "manifest" in q["sql"]]
+
+
+def test_the_request_page_and_the_api_read_the_same_data_for_a_package_of_10_and_of_2000_items(
+    monkeypatch, web_of, client_of, privacy_officer, employee
+):
+    # Both packages are written inside the request that asks, so the two differ only in size.
+    monkeypatch.setattr(services, "INLINE_MAX_ITEMS", 10_000)
+    measured = {}
+    for n in (10, 2000):
+        req = request_in_review(privacy_officer, employee, records=n, recordings=1)
+        package = services.package_build(actor=employee, request=req)
+        assert package.item_count == n + 1
+        web, api = web_of(employee), client_of(employee)
+        web.get(f"/dsar/{req.pk}/")  # warm the process-wide caches (content types, permission ids)
+
+        with CaptureQueriesContext(connection) as page_queries:
+            page = web.get(f"/dsar/{req.pk}/")
+        with CaptureQueriesContext(connection) as api_queries:
+            body = api.get(f"/api/dsar/{req.pk}/package").json()
+
+        # What the package holds, per system and source, still shows: from the summary stored at the build.
+        assert f"<td>contacts</td><td>{n}</td><td>0</td>" in page.content.decode()
+        assert "<td>recordings</td><td>0</td><td>1</td>" in page.content.decode()
+        assert {(s["source"], s["records"], s["files"]) for s in body["sources"]} == {
+            ("contacts", n, 0),
+            ("recordings", 0, 1),
+        }
+        assert body["item_count"] == n + 1
+        # Neither reads the manifest, a row per item (megabytes at 10,000).
+        assert _manifest_reads(page_queries) == []
+        assert _manifest_reads(api_queries) == []
+        measured[n] = (len(page_queries), len(api_queries))
+    assert measured[10] == measured[2000]
+
+
+def test_the_misdelivery_page_and_the_admin_leave_the_manifest_unread(web_of, privacy_officer, employee):
+    req = request_in_review(privacy_officer, employee)
+    package = services.package_build(actor=employee, request=req)
+    services.package_approve(actor=privacy_officer, request=req)
+    delivery.package_send(actor=employee, request=req)
+    admin = web_of(UserFactory(is_staff=True, is_superuser=True))
+    web = web_of(employee)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert web.get(f"/dsar/{req.pk}/package/misdelivery/").status_code == 200
+        assert admin.get("/admin/dsar/package/").status_code == 200
+        change = admin.get(f"/admin/dsar/package/{package.pk}/change/")
+
+    assert _manifest_reads(queries) == []
+    assert "recordings: 0 records, 1 files" in change.content.decode()
+
+
+def test_packages_built_before_the_summary_column_get_it_from_their_manifest(privacy_officer, employee):
+    migration = importlib.import_module("dsar.migrations.0011_package_sources")
+    package = services.package_build(actor=employee, request=request_in_review(privacy_officer, employee))
+    Package.objects.filter(pk=package.pk).update(sources=[])
+
+    migration.copy_sources(apps, None)
+
+    package.refresh_from_db()
+    assert package.sources == package.manifest["sources"]
+    assert {s["source"] for s in package.sources} == {"contacts", "recordings"}

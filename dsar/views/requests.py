@@ -13,7 +13,7 @@ from dsar.models import Request, Task
 from portal import permissions
 from portal.errors import DomainError
 from portal.lists import FilteredListView
-from portal.web import PortalViewMixin, apply_to_form
+from portal.web import PortalViewMixin, submit
 
 
 def with_clocks(requests) -> list[Request]:
@@ -46,17 +46,12 @@ class RequestCreateView(PortalViewMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         form = forms.StaffEntryForm(request.POST)
-        if form.is_valid():
-            try:
-                created = services.request_create(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                if exc.status in (403, 404):
-                    raise
-                apply_to_form(form, exc)
-            else:
-                messages.success(request, f"{created.reference} entered; due {created.due_at:%d %b %Y}.")
-                return redirect(created)
-        return self.render_to_response({"form": form})
+
+        def create(data):
+            created = services.request_create(actor=request.user, **data)
+            return f"{created.reference} entered; due {created.due_at:%d %b %Y}.", created
+
+        return submit(request, form, create) or self.render_to_response({"form": form})
 
 
 class RequestDetailView(PortalViewMixin, TemplateView):
