@@ -23,9 +23,10 @@ def _connector_registry() -> list:
 
 
 @pytest.fixture(autouse=True)
-def _files_in_tmp(settings, tmp_path):
-    # Collected files go to a test's own folder, never the developer's var/private/.
+def private_storage(settings, tmp_path):
+    """The test's own private storage (collected files, packages), never the developer's var/private/."""
     settings.MEDIA_ROOT = tmp_path / "private"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

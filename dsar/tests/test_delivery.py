@@ -25,12 +25,6 @@ from portal.testing import web_client
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def approved(privacy_officer, employee):
     req = request_in_review(privacy_officer, employee, records=2, recordings=2)

@@ -28,12 +28,6 @@ from portal.tests.factories import DataAssetFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 def _zip(package: Package) -> zipfile.ZipFile:
     return zipfile.ZipFile(default_storage.path(package.file.name))
 

@@ -30,12 +30,6 @@ from portal.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def in_background(monkeypatch):
     """Every package is 'large': the task builds it."""

@@ -21,12 +21,6 @@ from portal.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def req(privacy_officer, employee):
     req = request_in_review(privacy_officer, employee)
