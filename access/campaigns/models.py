@@ -99,6 +99,15 @@ class Campaign(models.Model):
         return self.status == self.Status.RUNNING and self.closing_started_at is not None
 
     @property
+    def state(self) -> str:
+        """What the badge says: the status, or "closing" while a close task applies it."""
+        return "closing" if self.is_closing else self.status
+
+    @property
+    def state_label(self) -> str:
+        return "Closing" if self.is_closing else self.get_status_display()
+
+    @property
     def is_open(self) -> bool:
         """Running and not closing: items may still be decided, delegated, reassigned."""
         return self.is_running and self.closing_started_at is None

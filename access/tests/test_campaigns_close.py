@@ -205,6 +205,9 @@ def test_the_closing_page_shows_what_is_applied_and_refreshes_itself(web_of, acc
     assert response["Refresh"] == "3"
     text = response.content.decode()
     assert "Closing: 0 of 3 applied" in text
+    assert '<span class="badge status-closing">Closing</span>' in text
+    listed = web_of(access_admin).get("/access/campaigns/").content.decode()
+    assert '<span class="badge status-closing">Closing</span>' in listed
     assert '<progress class="bar" value="0" max="3">' in text
     assert "Close and apply" not in text  # no second close offered
     refused = web_of(access_admin).get(f"/access/campaigns/{campaign.pk}/close/", follow=True)
