@@ -115,3 +115,18 @@ def pytest_collection_modifyitems(items):
     rest = [item for item in items if not _serialized(item)]
     at = next((i for i, item in enumerate(rest) if _transactional(item)), len(rest))
     items[:] = rest[:at] + serialized + rest[at:]
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data_after_a_serialized_flush(request):
+    """A plain transactional test after the serialized ones starts from the migrated data too: their flush
+    holds back post_migrate (so their own reload cannot collide) and leaves the database empty."""
+    if not _transactional(request.node) or _serialized(request.node):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents and not ContentType.objects.exists():
+        connection.creation.deserialize_db_from_string(contents)
