@@ -20,7 +20,6 @@ from incidents.services.referral import referral_record
 from incidents.services.report import (
     STATUS_ORDER,
     awareness_gap,
-    handlers,
     incident_assign_handler,
     incident_report,
     incident_set_status,
@@ -38,7 +37,6 @@ __all__ = [
     "derive_obligations",
     "evidence_open",
     "evidence_upload",
-    "handlers",
     "incident_assess",
     "incident_assign_handler",
     "incident_decide_no_notification",

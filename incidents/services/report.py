@@ -151,10 +151,6 @@ def incident_assign_handler(*, actor, incident: Incident, handler) -> Incident:
     return incident
 
 
-def handlers(incident: Incident) -> list:
-    return list(permissions.holders(CHANGE, incident))
-
-
 @transaction.atomic
 def incident_set_status(*, actor, incident: Incident, status: str, note: str = "") -> Incident:
     """Move forward through reported → triage → contained → notifying → closed."""
